@@ -1,0 +1,236 @@
+"""``takt``: the command line. User mistakes print a message to stderr and
+exit non-zero, never a traceback."""
+from __future__ import annotations
+
+import json
+import sys
+import click
+import yaml
+
+from . import migrate
+from .db import get_db
+from .definition import DefinitionError, load_document
+
+
+
+def _app():
+    from .app import create_app
+    return create_app()
+
+
+def _fail(message: str, code: int = 1):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+def main():
+    """Takt: no-code apps for the shop floor."""
+
+
+@main.group()
+def db():
+    """The metadata database."""
+
+
+@db.command("upgrade")
+def db_upgrade():
+    """Create or migrate the system tables."""
+    migrate.upgrade(get_db(_app()))
+    click.echo("database is up to date")
+
+
+@main.group("app")
+def app_group():
+    """App definitions: validate, load (publish), export."""
+
+
+@app_group.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+def app_validate(files):
+    """Check definition files; prints every problem with its path, nothing when valid."""
+    from .validator import validate
+    failed = False
+    for name in files:
+        try:
+            problems = validate(load_document(name))
+        except DefinitionError as err:
+            problems, failed = [err], True
+        for problem in problems:
+            click.echo(f"{name}: {problem}", err=True)
+        failed = failed or bool(problems)
+    sys.exit(1 if failed else 0)
+
+
+@app_group.command("load")
+@click.argument("file", type=click.Path())
+@click.option("--confirm-destructive", is_flag=True, help="Apply changes that delete or rewrite data.")
+@click.option("--comment", default=None)
+@click.option("--dry-run", is_flag=True, help="Print the plan only.")
+def app_load(file, confirm_destructive, comment, dry_run):
+    """Validate a definition and publish it as the app's next version."""
+    from .publish import InvalidDefinition, PublishRefused, publish
+    app = _app()
+    database = get_db(app)
+    migrate.upgrade(database)
+    try:
+        result = publish(database, load_document(file), user="cli", comment=comment,
+                         confirm_destructive=confirm_destructive, dry_run=dry_run)
+    except DefinitionError as err:
+        _fail(str(err))
+    except InvalidDefinition as err:
+        for problem in err.problems:
+            click.echo(f"{file}: {problem}", err=True)
+        _fail(str(err))
+    except PublishRefused as err:
+        _print_plan(err.plan, err=True)
+        _fail(str(err) + ("" if err.plan.blocking else " (add --confirm-destructive)"))
+    _print_plan(result.plan)
+    click.echo(f"{'would publish' if dry_run else 'published'} {result.slug} version {result.version}")
+
+
+def _print_plan(plan, err=False):
+    for change in plan.changes:
+        mark = "BLOCKED " if change.blocking else ("DESTRUCTIVE " if change.destructive else "")
+        click.echo(f"  - {mark}{change.message}", err=err)
+
+
+@app_group.command("export")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml")
+@click.option("--version", "number", type=int, default=None)
+def app_export(slug, fmt, number):
+    """Print the live (or a given) version's definition."""
+    from .store import UnknownApp, version_definition
+    with get_db(_app()).read() as conn:
+        try:
+            doc = version_definition(conn, slug, number)
+        except UnknownApp as err:
+            _fail(str(err))
+    if fmt == "json":
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        click.echo(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), nl=False)
+
+
+@app_group.command("list")
+def app_list():
+    """Apps and their live version."""
+    from .labels import label_text
+    from .store import list_apps
+    with get_db(_app()).read() as conn:
+        for app in list_apps(conn):
+            name = label_text((app["definition"] or {}).get("name"), "en", app["slug"])
+            click.echo(f"{app['slug']}\tv{app['version']}\t{name}")
+
+
+@app_group.command("versions")
+@click.argument("slug")
+def app_versions(slug):
+    """Every published version of an app."""
+    from .store import UnknownApp, versions
+    with get_db(_app()).read() as conn:
+        try:
+            rows = versions(conn, slug)
+        except UnknownApp as err:
+            _fail(str(err))
+    for row in rows:
+        live = " (live)" if row["live"] else ""
+        click.echo(f"v{row['number']}{live}\t{row['created_at']:%Y-%m-%d %H:%M}\t{row['created_by'] or ''}\t{row['comment'] or ''}")
+
+
+@main.group()
+def user():
+    """Users."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", "roles", multiple=True, default=["operator"], show_default=True)
+@click.option("--language", default="en", type=click.Choice(["en", "zh"]))
+@click.option("--attr", "attrs", multiple=True, help="key=value user attribute for row rules, e.g. line=line_1")
+def user_create(username, password, roles, language, attrs):
+    """Create a user with roles (admin, engineer, operator or an app role)."""
+    from .users import UserError, create_user
+    attributes = dict(a.split("=", 1) for a in attrs if "=" in a)
+    database = get_db(_app())
+    migrate.upgrade(database)
+    try:
+        with database.write() as conn:
+            create_user(conn, username, password, roles, language=language, attributes=attributes)
+    except UserError as err:
+        _fail(str(err))
+    click.echo(f"created user {username} with roles {', '.join(roles)}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host, port):
+    """Serve the web app (embedded shape: one process, jobs in threads)."""
+    from werkzeug.serving import run_simple
+    app = _app()
+    migrate.upgrade(get_db(app))
+    run_simple(host, port, app, threaded=True)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst):
+    """Run an RQ worker for background jobs (scale-out shape, needs REDIS_URL)."""
+    from rq import Worker
+
+    from .jobs import queue
+    app = _app()
+    if not app.config["REDIS_URL"]:
+        _fail("REDIS_URL is not set; without it jobs run inside the web process")
+    q = queue(app)
+    Worker([q], connection=q.connection).work(burst=burst)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the demo database and exit.")
+def demo(host, port, no_serve):
+    """Create the instance database, load the example apps and demo data, and serve."""
+    from .demo import DEMO_LOGINS, prepare_demo
+    app = _app()
+    prepare_demo(app)
+    click.echo(f"Takt demo on http://{host}:{port}/")
+    for username, password, roles in DEMO_LOGINS:
+        click.echo(f"  login: {username} / {password}  ({', '.join(roles)})")
+    if not no_serve:
+        from werkzeug.serving import run_simple
+        run_simple(host, port, app, threaded=True)
+
+
+@main.group()
+def mrp():
+    """Material requirements planning."""
+
+
+@mrp.command("run")
+@click.option("--input", "input_path", required=True, type=click.Path())
+@click.option("--out", "out_path", required=True, type=click.Path())
+def mrp_run(input_path, out_path):
+    """Run the MRP engine on a JSON plan (see docs/mrp.md for the format)."""
+    from blocks.mrp.cli import run
+    sys.exit(run(input_path, out_path))
+
+
+@main.group()
+def schedule():
+    """Finite-capacity scheduling."""
+
+
+@schedule.command("jssp")
+@click.argument("file", type=click.Path())
+@click.option("--time-limit", default=10.0, type=float, show_default=True)
+@click.option("--rule", default=None, help="SPT, EDD, CR or MWKR: dispatching rule only")
+@click.option("--out", required=True, type=click.Path())
+def schedule_jssp(file, time_limit, rule, out):
+    """Solve a job-shop instance in the standard text format."""
+    from blocks.scheduling.cli import jssp
+    sys.exit(jssp(file, out, time_limit, rule))
