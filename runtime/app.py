@@ -52,8 +52,5 @@ def _instance_defaults(app: Flask) -> None:
 
 
 def _register_web(app: Flask) -> None:
-    try:
-        from . import web
-    except ImportError:  # the web layer is optional while it is being built
-        return
+    from . import web
     web.init_app(app)

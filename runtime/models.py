@@ -122,3 +122,13 @@ class NamingCounter(Base):
     table_name: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
     prefix: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class LoginFailure(Base):
+    """Failed logins, kept in the database so every web process sees the same count."""
+
+    __tablename__ = "takt_login_failures"
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80), index=True)
+    address: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -105,6 +105,7 @@ def run_mrp(plan: dict, progress: Callable[[int, int], None] | None = None) -> d
         checked = parse_plan(plan)
         codes = low_level_codes(checked.children, checked.ids, checked.edge_line)
         result = _plan_all(checked, codes, progress)
+        repack(result["pegging"], checked.scale)
         return to_output_units(result, checked.scale) if checked.scale != 1 else result
 
 
@@ -268,8 +269,5 @@ def _result(plan: Plan, codes: list, order: list, state: _State) -> dict:
                           "net": net, "planned_receipts": receipts,
                           "planned_releases": releases}
     exceptions = [entry for k in order for entry in state.exceptions[k]]
-    pegging = []
-    for k in order:
-        pegging += repack(state.pegging[k], plan.scale)
-        state.pegging[k] = ()                   # free the originals as we go
+    pegging = [record for k in order for record in state.pegging[k]]
     return {"items": items, "exceptions": exceptions, "pegging": pegging}
