@@ -140,14 +140,15 @@ class Records:
         with self.database.write() as conn:
             return self._update(conn, tdef, record_id, values, version)
 
-    def _update(self, conn, tdef, record_id, values, version, system_values=None, event="updated", extra=None) -> dict:
-        before = self._get(conn, tdef, record_id, action="update")
+    def _update(self, conn, tdef, record_id, values, version, system_values=None, event="updated", extra=None,
+                action="update") -> dict:
+        before = self._get(conn, tdef, record_id, action=action)
         if version is None:
             raise ValidationFailed([Issue("_version", "is required: send the version you read, to detect concurrent edits")])
         if not isinstance(version, int) or isinstance(version, bool):
             raise ValidationFailed([Issue("_version", "must be a whole number")])
         record, children = self.prepare(conn, tdef, values, before, trusted=system_values)
-        if not row_allowed(self.actor, tdef, self._scope(conn, tdef, {**before, **record}), "update"):
+        if not row_allowed(self.actor, tdef, self._scope(conn, tdef, {**before, **record}), action):
             raise Forbidden("the change would move the record outside your own rows (row rule)")
         sql = self.sql(tdef)
         changed = {k: v for k, v in record.items() if before.get(k) != v}
@@ -158,9 +159,9 @@ class Records:
             raise Conflict(f"{tdef.name} record {before['id']} was changed by someone else "
                            f"(you have version {version}, it is now {before['_version']}); reload and try again")
         self._write_children(conn, tdef, before["id"], children, replace=True)
-        after = self._get(conn, tdef, before["id"], action="update")
-        action = "transition" if event == "transition" else "update"
-        self.audit(conn, tdef, before["id"], action, {**_diff(tdef, before, after), **(extra or {})})
+        after = self._get(conn, tdef, before["id"], action=action)
+        kind = "transition" if event == "transition" else "update"
+        self.audit(conn, tdef, before["id"], kind, {**_diff(tdef, before, after), **(extra or {})})
         self._notify(conn, Change(event, tdef, before, after, extra or {}))
         return after
 
