@@ -6,6 +6,7 @@ reaches the job wherever it runs: the job polls ``cancelled()`` between batches.
 """
 from __future__ import annotations
 
+import json
 import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .db import get_db
+from .fieldtypes import dumps
 from .models import Job, utcnow
+from .record_checks import RecordError
+from .records_bulk import Cancelled
 
 HANDLERS: dict = {}
 
@@ -47,15 +51,27 @@ class JobContext:
             values["total"] = total
         if message is not None:
             values["message"] = message
+        if self.database.is_sqlite:
+            # SQLite has one writer; the job's own import transaction holds it. The embedded
+            # shape is a single process, so progress lives in memory until the job ends.
+            _memory(self.app).setdefault(self.job_id, {}).update(values)
+            return
         with self.database.write() as conn:
             conn.execute(sa.update(Job).where(Job.id == self.job_id).values(**values))
 
     def cancelled(self) -> bool:
+        if _memory(self.app).get(self.job_id, {}).get("cancel_requested"):
+            return True
         with self.database.read() as conn:
             return bool(conn.execute(sa.select(Job.cancel_requested).where(Job.id == self.job_id)).scalar())
 
 
+def _memory(app) -> dict:
+    return app.extensions.setdefault("takt.job_memory", {})
+
+
 def init_app(app) -> None:
+    from . import bulk_jobs  # noqa: F401 - registers the record service's job kinds
     if not app.config["REDIS_URL"]:
         app.extensions["takt.jobs"] = ThreadPoolExecutor(max_workers=app.config["JOB_THREADS"],
                                                          thread_name_prefix="takt-job")
@@ -96,37 +112,42 @@ def run(app, job_id: str) -> None:
     try:
         with app.app_context():
             result = HANDLERS[row["kind"]](ctx, row["params"])
-        _finish(database, job_id, "done", result=result)
-    except JobCancelled as err:
-        _finish(database, job_id, "cancelled", error=str(err) or "cancelled")
+        _finish(app, job_id, "done", result=result)
+    except (JobCancelled, Cancelled) as err:
+        _finish(app, job_id, "cancelled", error=str(err) or "cancelled")
+    except RecordError as err:  # bad input: the message and row errors are the result
+        _finish(app, job_id, "failed", error=err.message, result={"details": _jsonable(err.details[:1000])})
     except Exception as err:  # a job must always end with a status a person can read
-        status = "cancelled" if type(err).__name__ == "Cancelled" else "failed"
-        message = getattr(err, "message", None) or str(err) or type(err).__name__
-        result = getattr(getattr(err, "result", None), "__dict__", None)
-        _finish(database, job_id, status, error=message,
-                result=_jsonable(result) if result else {"trace": traceback.format_exc(limit=5)} if status == "failed" else None)
+        _finish(app, job_id, "failed", error=str(err) or type(err).__name__,
+                result={"trace": traceback.format_exc(limit=5)})
 
 
-def _jsonable(result: dict) -> dict:
-    from .fieldtypes import dumps
-    import json
-    return json.loads(dumps({k: [e.as_dict() if hasattr(e, "as_dict") else e for e in v] if isinstance(v, list) else v
-                             for k, v in result.items()}))
+def _jsonable(value):
+    return json.loads(dumps(value))
 
 
-def _finish(database, job_id, status, result=None, error=None):
-    with database.write() as conn:
+def _finish(app, job_id, status, result=None, error=None):
+    progress = {k: v for k, v in _memory(app).pop(job_id, {}).items() if k != "cancel_requested"}
+    with get_db(app).write() as conn:
         conn.execute(sa.update(Job).where(Job.id == job_id).values(
-            status=status, result=result, error=error, finished_at=utcnow()))
+            status=status, result=result, error=error, finished_at=utcnow(), **progress))
 
 
-def job_status(database, job_id: str) -> dict | None:
-    with database.read() as conn:
+def job_status(app, job_id: str) -> dict | None:
+    with get_db(app).read() as conn:
         row = conn.execute(sa.select(Job).where(Job.id == job_id)).mappings().first()
-    return dict(row) if row else None
+    if row is None:
+        return None
+    return {**row, **{k: v for k, v in _memory(app).get(job_id, {}).items() if k != "cancel_requested"}}
 
 
-def request_cancel(database, job_id: str) -> bool:
-    with database.write() as conn:
+def request_cancel(app, job_id: str) -> bool:
+    status = job_status(app, job_id)
+    if status is None or status["status"] not in ("queued", "running"):
+        return False
+    if job_id in _memory(app) or (get_db(app).is_sqlite and status["status"] == "running"):
+        _memory(app).setdefault(job_id, {})["cancel_requested"] = True
+        return True
+    with get_db(app).write() as conn:
         return conn.execute(sa.update(Job).where(Job.id == job_id, Job.status.in_(("queued", "running")))
                             .values(cancel_requested=True)).rowcount == 1

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 RULES = ("L4L", "FOQ", "POQ")
 SCALE = 10**6                      # units per quantity in a scaled (fractional) plan
+MAX_HORIZON = 10_000               # ten years of daily buckets; more is a typo, not a plan
 MAX_LISTED_PROBLEMS = 50
 
 
@@ -85,8 +86,9 @@ def _horizon(raw: dict, problems: list) -> int:
         problems.append("horizon: missing (the number of planning periods, a whole number ≥ 1)")
         return 0
     value = _whole(raw["horizon"])
-    if value is None or value < 1:
-        problems.append(f"horizon: must be a whole number ≥ 1, got {_show(raw['horizon'])}")
+    if value is None or not 1 <= value <= MAX_HORIZON:
+        problems.append(f"horizon: must be a whole number ≥ 1 (at most {MAX_HORIZON}), "
+                        f"got {_show(raw['horizon'])}")
         return 0
     return value
 

@@ -511,7 +511,7 @@ def test_missing_horizon():
     assert "horizon: missing" in error_for(plan)
 
 
-@pytest.mark.parametrize("horizon", [0, -3, 2.5, "52", True, None])
+@pytest.mark.parametrize("horizon", [0, -3, 2.5, "52", True, None, 10_001])
 def test_horizon_must_be_a_whole_number_of_at_least_1(horizon):
     plan = good_plan()
     plan["horizon"] = horizon
