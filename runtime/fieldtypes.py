@@ -48,6 +48,16 @@ class FieldType:
     def check_range(self, field, value):
         return value
 
+    #: Python types whose values need no conversion (exact type match), for the bulk fast path.
+    ready_types: tuple = ()
+
+    def converter(self, field):
+        """One callable doing coerce + range check: the bulk path calls it per cell."""
+        coerce, ready = self.coerce, self.ready_types
+        if not ready:
+            return lambda value: coerce(field, value)
+        return lambda value: value if type(value) in ready else coerce(field, value)
+
     def to_json(self, field, value):
         return value
 
@@ -85,6 +95,19 @@ class TextType(FieldType):
 
     def json_schema(self, field):
         return {"type": "string", "maxLength": field.get("max_length", self.limit)}
+
+    def converter(self, field):
+        limit, slow = field.get("max_length", self.limit), self.coerce
+        if field.get("pattern") or self.name == "long_text":
+            return lambda value: slow(field, value)
+
+        def convert(value):
+            if type(value) is str:
+                text = value.strip()
+                if text and len(text) <= limit:
+                    return text
+            return slow(field, value)
+        return convert
 
     def definition_problems(self, field):
         pattern = field.get("pattern")
@@ -125,6 +148,12 @@ class NumberType(FieldType):
             raise FieldError(f"must be at most {high}")
         return value
 
+    def converter(self, field):
+        """Number types check their range inside ``coerce`` already."""
+        if field.get("min") is None and field.get("max") is None:
+            return FieldType.converter(self, field)
+        return lambda value: self.coerce(field, value)
+
     def definition_problems(self, field):
         low, high = field.get("min"), field.get("max")
         if low is not None and high is not None and low > high:
@@ -155,6 +184,7 @@ def _number(value, what):
 
 class IntegerType(NumberType):
     name = "integer"
+    ready_types = (int,)
 
     def column_type(self, field):
         return sa.BigInteger()
@@ -251,6 +281,7 @@ def _parse_duration(text: str):
 
 class BooleanType(FieldType):
     name = "boolean"
+    ready_types = (bool,)
     expr_type = "boolean"
     widget = "checkbox"
 
@@ -276,6 +307,7 @@ class BooleanType(FieldType):
 
 class DateType(FieldType):
     name = "date"
+    ready_types = (dt.date,)
     expr_type = "date"
     widget = "date"
 
@@ -358,6 +390,10 @@ class SelectType(FieldType):
     def json_schema(self, field):
         return {"type": ["string", "null"], "enum": option_values(field) + [None]}
 
+    def converter(self, field):
+        allowed = frozenset(option_values(field))
+        return lambda value: value if value in allowed and type(value) is str else self.coerce(field, value)
+
     def definition_problems(self, field):
         values = option_values(field)
         dupes = sorted({v for v in values if values.count(v) > 1})
@@ -367,6 +403,7 @@ class SelectType(FieldType):
 class MultiSelectType(SelectType):
     name = "multi_select"
     expr_type = "list"
+    converter = FieldType.converter
 
     def column_type(self, field):
         return sa.JSON()
@@ -389,6 +426,7 @@ class LinkType(FieldType):
     """The id of a record in another table; strings are resolved by the record service."""
 
     name = "link"
+    ready_types = (int,)
     expr_type = "record"
     widget = "link"
 

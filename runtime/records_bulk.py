@@ -17,8 +17,7 @@ from .fieldtypes import FieldError, field_type
 from .linked import RowCache
 from .models import utcnow
 from .permissions import row_allowed
-from .record_checks import (Issue, ValidationFailed, apply_defaults, check_required,
-                            compute_formulas, lookup_ids)
+from .record_checks import Issue, ValidationFailed, apply_defaults, compute_formulas, lookup_ids
 
 
 class Cancelled(Exception):
@@ -86,8 +85,14 @@ class _BatchWriter:
         self.records, self.tdef, self.key, self.mode = records, tdef, key, mode
         self.sql = records.live.tables[tdef.name]
         self.result = BulkResult()
-        self.coercers = [(name, f, field_type(f)) for name, f in tdef.fields.items()
+        self.coercers = [(name, field_type(f).converter(f)) for name, f in tdef.fields.items()
                          if field_type(f).stored and f["type"] != "formula"]
+        self.required = [n for n, f in tdef.fields.items() if f.get("required") and f["type"] not in ("formula", "child_rows")]
+        self.computed_defaults = any("default_expression" in f for f in tdef.fields.values())
+        self.defaults = {n: field_type(f).coerce(f, f["default"]) for n, f in tdef.fields.items() if "default" in f}
+        flow = tdef.workflow()
+        if flow is not None:
+            self.defaults[flow.get("field", "state")] = flow.get("initial") or flow["states"][0]["name"]
         self.seen_unique: dict[str, set] = {f: set() for f, d in tdef.fields.items() if d.get("unique")}
 
     def flush(self, conn, batch, done, progress, total, cancelled) -> int:
@@ -138,20 +143,20 @@ class _BatchWriter:
             self._error(index, None, None, "must be an object of field values")
             return None
         errors_before = len(self.result.errors)
+        fields = self.tdef.fields
         for name in values:
-            if name not in self.tdef.fields:
+            if name not in fields:
                 self._error(index, name, values[name], f"unknown field in {self.tdef.name}")
-            elif self.tdef.fields[name]["type"] in ("formula", "child_rows"):
+            elif fields[name]["type"] in ("formula", "child_rows"):
                 self._error(index, name, values[name], "cannot be imported (computed or child rows)")
         record = {}
-        for name, fdef, kind in self.coercers:
-            if name not in values:
-                continue
-            value = values[name]
-            try:
-                record[name] = kind.check_range(fdef, kind.coerce(fdef, value)) if value is not None else None
-            except FieldError as err:
-                self._error(index, name, value, str(err))
+        for name, convert in self.coercers:
+            if name in values:
+                value = values[name]
+                try:
+                    record[name] = convert(value) if value is not None else None
+                except FieldError as err:
+                    self._error(index, name, value, str(err))
         return record if len(self.result.errors) == errors_before else None
 
     def _complete(self, index, values, record, cache, target):
@@ -159,13 +164,14 @@ class _BatchWriter:
         issues: list[Issue] = []
         actor = self.records.actor
         if target is None:
-            apply_defaults(self.tdef, record, set(values), cache, actor, issues)
-            flow = self.tdef.workflow()
-            if flow is not None:
-                record[flow.get("field", "state")] = flow.get("initial") or flow["states"][0]["name"]
-            check_required(self.tdef, record, issues)
+            for name, default in self.defaults.items():
+                if name not in values:
+                    record[name] = default
+            if self.computed_defaults:
+                apply_defaults(self.tdef, record, set(values) | set(self.defaults), cache, actor, issues)
+            issues += [Issue(n, "is required") for n in self.required if record.get(n) is None]
         else:
-            check_required(self.tdef, {**dict.fromkeys(self.tdef.fields, 0), **record}, issues)
+            issues += [Issue(n, "is required") for n in self.required if n in record and record[n] is None]
             record["id"] = target
         if self.tdef.formulas and not issues and target is None:
             compute_formulas(self.tdef, record, cache, actor, issues)
@@ -232,7 +238,7 @@ class _BatchWriter:
                  "_updated_by": actor.user_id, "_client_id": None, "_name": None}
         names = ([None] * len(rows) if not self.tdef.naming else
                  naming.next_names(conn, self.records.live.slug, self.tdef.name, self.tdef.naming, len(rows)))
-        columns = [n for n, _, _ in self.coercers] + [f["name"] for f in self.tdef.formulas]
+        columns = [n for n, _ in self.coercers] + [f["name"] for f in self.tdef.formulas]
         payload = [{**dict.fromkeys(columns), **row, **stamp, "_name": name} for row, name in zip(rows, names)]
         conn.execute(sa.insert(self.sql), payload)
         self.result.inserted += len(rows)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 import jsonschema
 
-from .definition import RESERVED_FIELDS, AppDef, FieldScope
-from .expressions import check_expression
-from .fieldtypes import FIELD_TYPES, FieldError, field_type
+from .definition import BUILTIN_ROLES, CURRENT_USER_SCOPE, RESERVED_FIELDS, AppDef, FieldScope, TableDef
+from .expressions import ExpressionError, check_expression, compile_expression
+from .fieldtypes import FIELD_TYPES, FieldError, expression_type, field_type
 from .naming import series_problems
 
 IDENTIFIER_HINT = ("use lowercase letters a-z, digits and single underscores, starting with a letter "
@@ -75,11 +76,34 @@ def schema_problems(doc) -> list[Problem]:
 
 
 def _leaves(error):
-    """For oneOf/anyOf, report the most specific sub-error instead of 'is not valid under any'."""
-    if error.context:
-        best = jsonschema.exceptions.best_match(error.context)
-        return _leaves(best) if best is not None else [error]
-    return [error]
+    """For oneOf/anyOf, report the errors of the alternative meant for this kind of value
+    (text where a name or a mapping may stand is checked as a name) instead of
+    'is not valid under any of the given schemas'."""
+    if not error.context:
+        return [error]
+    branches: dict = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0] if sub.relative_schema_path else None, []).append(sub)
+    fitting = [errors for errors in branches.values() if not any(_wrong_type(e) for e in errors)]
+    if not fitting:
+        return [error]  # no alternative takes this kind of value: _friendly lists the kinds expected
+    if len(fitting) == 1:
+        return [leaf for sub in fitting[0] for leaf in _leaves(sub)]
+    return _leaves(jsonschema.exceptions.best_match([e for errors in fitting for e in errors]))
+
+
+def _wrong_type(error) -> bool:
+    return error.validator == "type" and not error.relative_path
+
+
+PATTERN_HINTS = {
+    "^[a-z]{2}(-[A-Za-z]{2,4})?$": "is not a language code such as en, zh or zh-Hans",
+    "^#[0-9a-fA-F]{6}$": "is not a colour such as #d9534f",
+    "^https?://": "is not a web address starting with http:// or https://",
+    "^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$": "is not a block action such as work_orders.start_operation",
+}
+TYPE_NAMES = {"array": "a list", "object": "a mapping (key: value)", "string": "text", "integer": "a whole number",
+              "number": "a number", "boolean": "true or false"}
 
 
 def _friendly(error) -> str:
@@ -88,18 +112,32 @@ def _friendly(error) -> str:
         if kind in ("pattern", "maxLength", "minLength", "type"):
             shown = repr(value)[:60]
             if kind == "maxLength":
-                return f"{shown} is too long ({len(value)} characters, at most {error.validator_value})"
+                return (f"{shown} is too long ({len(value)} characters, at most {error.validator_value}): "
+                        "use a short name and put the full text in the label")
             return f"{shown} is not a valid name: {IDENTIFIER_HINT}"
     if kind == "additionalProperties":
-        extra = sorted(set(value) - set(error.schema.get("properties", {})))
+        extra = sorted(set(value) - set(error.schema.get("properties", {})), key=str)
         known = sorted(error.schema.get("properties", {}))
         hints = [_suggest(e, known) for e in extra]
         return "unknown key " + ", ".join(f"'{e}'{h}" for e, h in zip(extra, hints)) + f" (allowed: {', '.join(known)})"
     if kind == "required":
         return error.message.replace("is a required property", "is missing")
+    if kind == "pattern" and error.validator_value in PATTERN_HINTS:
+        return f"{_shown(value)} {PATTERN_HINTS[error.validator_value]}"
+    if kind == "type" and isinstance(error.validator_value, str) and error.validator_value in TYPE_NAMES:
+        return f"{_shown(value)} should be {TYPE_NAMES[error.validator_value]}"
+    if kind in ("oneOf", "anyOf") and error.context:
+        expected = [str(e.validator_value) for e in error.context if _wrong_type(e)]
+        return f"{_shown(value)} has the wrong type: expected {' or '.join(dict.fromkeys(expected))}"
     if kind == "enum":
-        return f"{json.dumps(value, ensure_ascii=False)[:60]} is not one of: {', '.join(map(str, error.validator_value))}"
+        hint = _suggest(value, error.validator_value) if isinstance(value, str) else ""
+        return f"{_shown(value)} is not one of: {', '.join(map(str, error.validator_value))}{hint}"
     return error.message
+
+
+def _shown(value) -> str:
+    """A value as the author wrote it, shortened; YAML dates and the like are shown as text."""
+    return json.dumps(value, ensure_ascii=False, default=str)[:60]
 
 
 def _suggest(word, choices) -> str:
@@ -112,24 +150,116 @@ def _suggest(word, choices) -> str:
 def semantic_problems(doc, tolerant=False) -> list[Problem]:
     from .validator_flows import FLOW_CHECKS
 
+    app = ReadableApp(doc, tolerant)
     problems: list[Problem] = []
-    try:
-        app = AppDef(doc)
-    except (KeyError, TypeError, AttributeError):
-        return problems
     for check in (_check_names, _check_tables, *FLOW_CHECKS):
-        try:
-            problems += check(app)
-        except (KeyError, TypeError, AttributeError, ValueError):
-            if not tolerant:
-                raise
+        problems += guarded(app, check, app)
     return problems
+
+
+def guarded(app, check, *args) -> list[Problem]:
+    """Run one check. On a document that failed the schema, a check that trips over
+    something it cannot read reports nothing rather than hiding all the others; on a
+    schema-valid document a crash is a validator bug and is raised."""
+    try:
+        return check(*args)
+    except Exception:  # noqa: BLE001 - the schema has already reported what this check tripped on
+        if not app.tolerant:
+            raise
+        return []
+
+
+# -- reading a document that may have failed the schema ---------------------
+
+def entries(items) -> list[tuple[int, dict]]:
+    """(index, item) for the mappings in a list; anything else was reported by the schema."""
+    if not isinstance(items, list):
+        return []
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
+
+
+def named_entries(items) -> list[tuple[int, dict]]:
+    return [(i, item) for i, item in entries(items) if isinstance(item.get("name"), str)]
+
+
+def field_expression_type(field) -> str:
+    """The field's type in expressions; a misspelt or missing type (already reported) reads as any."""
+    try:
+        return expression_type(field)
+    except (KeyError, TypeError):
+        return "any"
+
+
+class ReadableTable(TableDef):
+    """A ``TableDef`` that skips fields without a name and tolerates unknown types."""
+
+    def __init__(self, app, doc, index):
+        self.app, self.doc, self.index = app, doc, index
+        self.name = doc["name"]
+        self.fields = {}
+        for _, field in named_entries(doc.get("fields")):
+            self.fields.setdefault(field["name"], field)
+        self.child = bool(doc.get("child"))
+        self.naming = doc.get("naming")
+
+    def _of_type(self, kind):
+        return [f for f in self.fields.values() if f.get("type") == kind]
+
+    @cached_property
+    def formulas(self):
+        return self._of_type("formula")
+
+    @cached_property
+    def links(self):
+        return self._of_type("link")
+
+    @cached_property
+    def child_fields(self):
+        return self._of_type("child_rows")
+
+    def scope(self):
+        return ReadableScope(self.app, self.name)
+
+
+class ReadableScope(FieldScope):
+    @cached_property
+    def _types(self):
+        types = {"id": "number"}
+        for name, field in self.app.tables[self.table_name].fields.items():
+            target = field.get("table")
+            if field.get("type") == "link" and isinstance(target, str) and target in self.app.tables:
+                types[name] = ReadableScope(self.app, target, with_user=False)
+            else:
+                types[name] = field_expression_type(field)
+        if self.with_user:
+            types["current_user"] = CURRENT_USER_SCOPE
+        return types
+
+
+class ReadableApp(AppDef):
+    """An ``AppDef`` over a document that may have failed the schema: tables and
+    items it cannot read (no name, not a mapping) are left out instead of raising,
+    so the meaning checks still report everything else in one pass."""
+
+    def __init__(self, doc: dict, tolerant: bool = False):
+        self.doc, self.tolerant = doc, tolerant
+        self.slug = doc.get("slug") if isinstance(doc.get("slug"), str) else ""
+        self.tables = {}
+        for i, table in named_entries(doc.get("tables")):
+            self.tables.setdefault(table["name"], ReadableTable(self, table, i))
+
+    def named(self, section):
+        return {item["name"]: item for _, item in named_entries(self.doc.get(section))}
+
+    @cached_property
+    def roles(self):
+        return set(BUILTIN_ROLES) | {role["name"] for _, role in named_entries(self.doc.get("roles"))}
 
 
 def duplicates(items, where: str, what: str, key="name") -> list[Problem]:
     seen, problems = {}, []
-    for i, item in enumerate(items or []):
-        if not isinstance(item, dict) or not isinstance(item.get(key), str):
+    for i, item in entries(items):
+        if not isinstance(item.get(key), str):
             continue
         name = item[key]
         if name in seen:
@@ -162,22 +292,19 @@ def _expr_message(err) -> str:
 def _check_tables(app: AppDef) -> list[Problem]:
     problems = []
     child_targets = set()
-    for ti, table in enumerate(app.doc.get("tables", [])):
-        base = ("tables", ti)
-        tdef = app.tables.get(table["name"])
-        if tdef is None or tdef.doc is not table:
-            continue
+    for tdef in app.tables.values():  # a table defined twice is reported once, by _check_names
+        table, base = tdef.doc, ("tables", tdef.index)
         problems += duplicates(table.get("fields"), pointer(*base, "fields"), "field")
-        for fi, field in enumerate(table.get("fields", [])):
-            problems += _check_field(app, tdef, field, (*base, "fields", fi))
-            if field.get("type") == "child_rows":
-                child_targets.add(field.get("table"))
-        problems += _check_table_options(app, tdef, base)
-        problems += _formula_cycles(tdef, base)
-    for ti, table in enumerate(app.doc.get("tables", [])):
-        if table.get("child") and table["name"] not in child_targets:
-            problems.append(Problem(pointer("tables", ti, "child"),
-                                    f"child table '{table['name']}' is not used by any child_rows field; "
+        for fi, field in entries(table.get("fields")):
+            problems += guarded(app, _check_field, app, tdef, field, (*base, "fields", fi))
+            if field.get("type") == "child_rows" and isinstance(field.get("table"), str):
+                child_targets.add(field["table"])
+        problems += guarded(app, _check_table_options, app, tdef, base)
+        problems += guarded(app, _formula_cycles, tdef, base)
+    for tdef in app.tables.values():
+        if tdef.child and tdef.name not in child_targets:
+            problems.append(Problem(pointer("tables", tdef.index, "child"),
+                                    f"child table '{tdef.name}' is not used by any child_rows field; "
                                     "add one to its parent table or remove child: true"))
     return problems
 
@@ -185,10 +312,11 @@ def _check_tables(app: AppDef) -> list[Problem]:
 def _check_field(app, tdef, field, path) -> list[Problem]:
     problems = []
     name, kind = field.get("name"), field.get("type")
-    if name in RESERVED_FIELDS:
+    if isinstance(name, str) and name in RESERVED_FIELDS:
         problems.append(Problem(pointer(*path, "name"), f"'{name}' is reserved; choose another field name"))
-    if kind not in FIELD_TYPES:
+    if not isinstance(kind, str) or kind not in FIELD_TYPES:
         return problems
+    problems += _check_finite(field, path)
     problems += [Problem(pointer(*path, sub), msg) for sub, msg in field_type(field).definition_problems(field)]
     problems += _check_field_target(app, tdef, field, path)
     problems += _check_field_default(tdef, field, path)
@@ -196,6 +324,7 @@ def _check_field(app, tdef, field, path) -> list[Problem]:
     if kind == "formula":
         expect = _formula_expect(field)
         problems += expression_problems(pointer(*path, "expression"), field.get("expression"), tdef.scope(), expect)
+        problems += _formula_result_problems(tdef, field, path)
     if field.get("unique") and kind in ("child_rows", "formula", "multi_select", "attachment", "long_text"):
         problems.append(Problem(pointer(*path, "unique"), f"a {kind} field cannot be unique"))
     return problems
@@ -203,6 +332,32 @@ def _check_field(app, tdef, field, path) -> list[Problem]:
 
 def _formula_expect(field):
     return {"integer": "number", "decimal": "number"}.get(field.get("result_type"), field.get("result_type"))
+
+
+def _formula_result_problems(tdef, field, path) -> list[Problem]:
+    """Without result_type a formula is stored as text: a number is turned into text,
+    but a condition, a date or a list could not be stored and every save would fail."""
+    source = field.get("expression")
+    if "result_type" in field or not isinstance(source, str):
+        return []
+    try:
+        result = compile_expression(source, tdef.scope()).type
+    except ExpressionError:
+        return []  # reported by expression_problems
+    where = pointer(*path, "expression")
+    if result in ("boolean", "date", "datetime"):
+        return [Problem(where, f"the formula gives a {result} but has no result_type, so it would be stored "
+                               f"as text and every save would fail; add result_type: {result}")]
+    if result == "list":
+        return [Problem(where, "the formula gives a list, which a formula field cannot store; "
+                               "make it give text, a number, a condition or a date")]
+    return []
+
+
+def _check_finite(field, path) -> list[Problem]:
+    """YAML can write .nan and .inf; such a bound would break every comparison."""
+    return [Problem(pointer(*path, key), f"{key} must be a finite number (or leave it out)")
+            for key in ("min", "max") if isinstance(field.get(key), float) and not math.isfinite(field[key])]
 
 
 TYPE_OPTIONS = {
@@ -248,11 +403,7 @@ def _check_field_default(tdef, field, path) -> list[Problem]:
         if field["type"] in ("formula", "child_rows", "link", "user", "attachment"):
             problems.append(Problem(pointer(*path, "default"), f"a {field['type']} field cannot have a default value"))
         else:
-            try:
-                kind = field_type(field)
-                kind.check_range(field, kind.coerce(field, field["default"]))
-            except FieldError as err:
-                problems.append(Problem(pointer(*path, "default"), f"default {json.dumps(field['default'], ensure_ascii=False)} {err}"))
+            problems += _default_value_problems(field, path)
     if "default_expression" in field:
         if "default" in field:
             problems.append(Problem(pointer(*path, "default_expression"), "give either default or default_expression, not both"))
@@ -261,6 +412,22 @@ def _check_field_default(tdef, field, path) -> list[Problem]:
         expect = None if expect in ("record", "any") else expect
         problems += expression_problems(pointer(*path, "default_expression"), field["default_expression"], tdef.scope(), expect)
     return problems
+
+
+def _default_value_problems(field, path) -> list[Problem]:
+    where, shown = pointer(*path, "default"), _shown(field["default"])
+    try:
+        kind = field_type(field)
+        kind.check_range(field, kind.coerce(field, field["default"]))
+    except FieldError as err:
+        return [Problem(where, f"default {shown} {err}")]
+    except re.error:
+        return []  # the pattern itself is reported by definition_problems
+    except (ArithmeticError, TypeError, ValueError):
+        if _check_finite(field, path):
+            return []  # a non-finite min or max is reported by _check_finite
+        return [Problem(where, f"default {shown} is not a valid {field['type']} value")]
+    return []
 
 
 def _check_table_options(app, tdef, base) -> list[Problem]:
@@ -278,7 +445,7 @@ def _check_table_options(app, tdef, base) -> list[Problem]:
     if "naming" in table:
         problems += [Problem(pointer(*base, "naming"), f"naming series {table['naming']!r} {msg}")
                      for msg in series_problems(table["naming"])]
-    for pi, perm in enumerate(table.get("permissions", [])):
+    for pi, perm in entries(table.get("permissions")):
         if perm.get("role") not in app.roles:
             problems.append(_unknown_role(pointer(*base, "permissions", pi, "role"), perm.get("role"), app))
         problems += expression_problems(pointer(*base, "permissions", pi, "rows"), perm.get("rows"), tdef.scope(), "boolean")
@@ -286,19 +453,31 @@ def _check_table_options(app, tdef, base) -> list[Problem]:
 
 
 def _formula_cycles(tdef, base) -> list[Problem]:
-    """Formulas that read each other in a circle can never be computed."""
-    graph = {}
-    for field in tdef.formulas:
-        refs = set(re.findall(r"[a-z][a-z0-9_]*", field.get("expression", "")))
-        graph[field["name"]] = {r for r in refs if r in tdef.fields and tdef.fields[r]["type"] == "formula"}
+    """Formulas that read each other in a circle can never be computed.
+
+    Dependencies are the first names of the expression's paths, exactly as
+    ``record_checks.formula_order`` computes them: words inside text literals and
+    fields of linked records (``product.unit_cost``) are not dependencies."""
+    formulas = {f["name"]: f for f in tdef.formulas}
+    graph = {name: _formula_reads(tdef, field) & set(formulas) for name, field in formulas.items()}
     problems = []
     for start in graph:
         cycle = _find_cycle(graph, start)
         if cycle and cycle[0] == min(cycle[:-1]):
-            index = list(tdef.fields).index(start)
+            index = next(i for i, f in entries(tdef.doc.get("fields")) if f is formulas[start])
             problems.append(Problem(pointer(*base, "fields", index, "expression"),
                                     "formulas depend on each other in a circle: " + " → ".join(cycle)))
     return problems
+
+
+def _formula_reads(tdef, field) -> set[str]:
+    source = field.get("expression")
+    if not isinstance(source, str):
+        return set()
+    try:
+        return {path[0] for path in compile_expression(source, tdef.scope()).paths}
+    except ExpressionError:
+        return set()  # reported by expression_problems
 
 
 def _find_cycle(graph, start):

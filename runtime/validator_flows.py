@@ -3,15 +3,13 @@ automations, dashboards and navigation (see ``validator`` for the entry point)."
 from __future__ import annotations
 
 from .definition import AppDef
-from .fieldtypes import expression_type
-from .labels import option_values
-from .validator import (Problem, _suggest, _unknown_field, _unknown_role, duplicates,
-                        expression_problems, pointer)
+from .validator import (Problem, _suggest, _unknown_field, _unknown_role, duplicates, entries, expression_problems,
+                        field_expression_type, guarded, named_entries, pointer)
 
 
 def _table(app: AppDef, name, path, problems, allow_child=False):
     """The table a form/workflow/query names, or None with a problem recorded."""
-    if name not in app.tables:
+    if not isinstance(name, str) or name not in app.tables:
         problems.append(Problem(path, f"table '{name}' does not exist{_suggest(str(name), list(app.tables))}"
                                       f" (tables: {', '.join(sorted(app.tables)) or 'none'})"))
         return None
@@ -26,22 +24,33 @@ def _field_name(item):
     return item if isinstance(item, str) else item.get("field")
 
 
+def _form_items(section):
+    """(column index, row index, item) for the readable entries of a section's columns."""
+    columns = section.get("columns")
+    return [(ci, fi, item)
+            for ci, column in enumerate(columns if isinstance(columns, list) else [])
+            if isinstance(column, list)
+            for fi, item in enumerate(column) if isinstance(item, (str, dict))]
+
+
 def check_forms(app: AppDef) -> list[Problem]:
+    return [p for i, form in entries(app.doc.get("forms")) for p in guarded(app, _check_form, app, form, i)]
+
+
+def _check_form(app, form, i) -> list[Problem]:
     problems = []
-    for i, form in enumerate(app.doc.get("forms", [])):
-        table = _table(app, form.get("table"), pointer("forms", i, "table"), problems)
-        if table is None:
-            continue
-        seen = set()
-        for si, section in enumerate(form.get("sections", [])):
-            spath = ("forms", i, "sections", si)
-            problems += expression_problems(pointer(*spath, "visible_if"), section.get("visible_if"), table.scope(), "boolean")
-            for ci, column in enumerate(section.get("columns", [])):
-                for fi, item in enumerate(column):
-                    problems += _check_form_field(table, item, (*spath, "columns", ci, fi), seen)
-        for key in ("lookup_field", "station_field"):
-            if key in form and form[key] not in table.fields:
-                problems.append(_unknown_field(pointer("forms", i, key), form[key], table))
+    table = _table(app, form.get("table"), pointer("forms", i, "table"), problems)
+    if table is None:
+        return problems
+    seen = set()
+    for si, section in entries(form.get("sections")):
+        spath = ("forms", i, "sections", si)
+        problems += expression_problems(pointer(*spath, "visible_if"), section.get("visible_if"), table.scope(), "boolean")
+        for ci, fi, item in _form_items(section):
+            problems += _check_form_field(table, item, (*spath, "columns", ci, fi), seen)
+    for key in ("lookup_field", "station_field"):
+        if key in form and form[key] not in table.fields:
+            problems.append(_unknown_field(pointer("forms", i, key), form[key], table))
     return problems
 
 
@@ -61,24 +70,37 @@ def _check_form_field(table, item, path, seen) -> list[Problem]:
 
 def check_workflows(app: AppDef) -> list[Problem]:
     problems, seen_tables = [], {}
-    for i, flow in enumerate(app.doc.get("workflows", [])):
-        base = ("workflows", i)
-        table = _table(app, flow.get("table"), pointer(*base, "table"), problems)
-        if table is None:
-            continue
-        if table.name in seen_tables:
-            problems.append(Problem(pointer(*base, "table"), f"table '{table.name}' already has workflow "
-                                                              f"'{seen_tables[table.name]}'; a table has at most one"))
-        seen_tables.setdefault(table.name, flow.get("name"))
-        problems += duplicates(flow.get("states"), pointer(*base, "states"), "state")
-        problems += duplicates(flow.get("transitions"), pointer(*base, "transitions"), "transition")
-        states = [s.get("name") for s in flow.get("states", [])]
-        problems += _check_state_field(table, flow, states, base)
-        if "initial" in flow and flow["initial"] not in states:
-            problems.append(_unknown_state(pointer(*base, "initial"), flow["initial"], states))
-        for ti, transition in enumerate(flow.get("transitions", [])):
-            problems += _check_transition(app, table, transition, states, (*base, "transitions", ti))
+    for i, flow in entries(app.doc.get("workflows")):
+        problems += guarded(app, _check_workflow, app, flow, ("workflows", i), seen_tables)
     return problems
+
+
+def _check_workflow(app, flow, base, seen_tables) -> list[Problem]:
+    problems = []
+    table = _table(app, flow.get("table"), pointer(*base, "table"), problems)
+    if table is None:
+        return problems
+    if table.name in seen_tables:
+        problems.append(Problem(pointer(*base, "table"), f"table '{table.name}' already has workflow "
+                                                          f"'{seen_tables[table.name]}'; a table has at most one"))
+    seen_tables.setdefault(table.name, flow.get("name"))
+    problems += duplicates(flow.get("states"), pointer(*base, "states"), "state")
+    problems += duplicates(flow.get("transitions"), pointer(*base, "transitions"), "transition")
+    states = _state_names(flow)
+    problems += _check_state_field(table, flow, states, base)
+    if "initial" in flow and flow["initial"] not in states:
+        problems.append(_unknown_state(pointer(*base, "initial"), flow["initial"], states))
+    for ti, transition in entries(flow.get("transitions")):
+        problems += guarded(app, _check_transition, app, table, transition, states, (*base, "transitions", ti))
+    return problems
+
+
+def _state_names(flow) -> list[str]:
+    """A state written as a bare name (reported by the schema) still counts, to avoid follow-up noise."""
+    states = flow.get("states")
+    names = [s if isinstance(s, str) else s.get("name") if isinstance(s, dict) else None
+             for s in (states if isinstance(states, list) else [])]
+    return [name for name in names if isinstance(name, str)]
 
 
 def _unknown_state(path, state, states) -> Problem:
@@ -91,18 +113,25 @@ def _check_state_field(table, flow, states, base) -> list[Problem]:
     if field is None:
         return [Problem(pointer(*base, "field"), f"table '{table.name}' has no field '{name}' to hold the state; "
                                                  f"add a select field '{name}' with options {', '.join(states)}")]
-    if field["type"] != "select":
-        return [Problem(pointer(*base, "field"), f"state field '{name}' must be a select field, not {field['type']}")]
-    missing = [s for s in states if s not in option_values(field)]
+    if field.get("type") != "select":
+        return [Problem(pointer(*base, "field"), f"state field '{name}' must be a select field, not {field.get('type')}")]
+    missing = [s for s in states if s not in _option_values(field)]
     if missing:
         return [Problem(pointer(*base, "field"), f"select field '{name}' lacks options for states: {', '.join(missing)}")]
     return []
 
 
+def _option_values(field) -> list:
+    """Like ``labels.option_values``, but an option of the wrong shape (reported by the schema) is skipped."""
+    options = field.get("options")
+    return [opt if isinstance(opt, str) else opt.get("value")
+            for opt in (options if isinstance(options, list) else []) if isinstance(opt, (str, dict))]
+
+
 def _check_transition(app, table, transition, states, path) -> list[Problem]:
     problems = []
     sources = transition.get("from")
-    sources = [sources] if isinstance(sources, str) else (sources or [])
+    sources = [sources] if isinstance(sources, str) else sources if isinstance(sources, list) else []
     for si, state in enumerate(sources):
         if state not in states:
             sub = ("from",) if isinstance(transition.get("from"), str) else ("from", si)
@@ -113,11 +142,12 @@ def _check_transition(app, table, transition, states, path) -> list[Problem]:
         if role not in app.roles:
             problems.append(_unknown_role(pointer(*path, "roles", ri), role, app))
     problems += expression_problems(pointer(*path, "guard"), transition.get("guard"), table.scope(), "boolean")
-    for ai, action in enumerate(transition.get("actions", [])):
+    for ai, action in entries(transition.get("actions")):
         problems += check_action(app, table, action, (*path, "actions", ai))
-    state_field = next((f.get("field", "state") for f in app.doc.get("workflows", []) if f.get("table") == table.name), "state")
-    for ai, action in enumerate(transition.get("actions", [])):
-        if state_field in (action.get("set") or {}):
+    state_field = next((f.get("field", "state") for _, f in entries(app.doc.get("workflows"))
+                        if f.get("table") == table.name), "state")
+    for ai, action in entries(transition.get("actions")):
+        if isinstance(action.get("set"), dict) and state_field in action["set"]:
             problems.append(Problem(pointer(*path, "actions", ai, "set", state_field),
                                     "the state field is set by the transition itself; remove it from the actions"))
     return problems
@@ -151,47 +181,57 @@ def check_action(app, table, action, path) -> list[Problem]:
 
 def _check_values(target, values, scope, path, for_where=False) -> list[Problem]:
     problems = []
-    for name, source in (values or {}).items():
+    for name, source in (values.items() if isinstance(values, dict) else []):
         field = target.fields.get(name)
         if field is None:
             problems.append(_unknown_field(pointer(*path, name), name, target))
             continue
-        if field["type"] in ("formula", "child_rows") and not for_where:
+        if field.get("type") in ("formula", "child_rows") and not for_where:
             problems.append(Problem(pointer(*path, name), f"'{name}' is a {field['type']} field and cannot be set"))
             continue
-        expect = expression_type(field)
+        expect = field_expression_type(field)
         expect = None if expect in ("record", "any", "list") else expect
         problems += expression_problems(pointer(*path, name), source, scope, expect)
     return problems
 
 
 def check_automations(app: AppDef) -> list[Problem]:
+    return [p for i, auto in entries(app.doc.get("automations"))
+            for p in guarded(app, _check_automation, app, auto, ("automations", i))]
+
+
+def _check_automation(app, auto, base) -> list[Problem]:
     problems = []
-    flows = app.named("workflows")
-    for i, auto in enumerate(app.doc.get("automations", [])):
-        trigger, base = auto.get("trigger", {}), ("automations", i)
-        table = None
-        if trigger.get("event") == "transition":
-            flow = flows.get(trigger.get("workflow"))
-            if flow is None:
-                problems.append(Problem(pointer(*base, "trigger", "workflow"), f"workflow '{trigger.get('workflow')}' does not exist"))
-            else:
-                table = app.tables.get(flow.get("table"))
-                names = [t.get("name") for t in flow.get("transitions", [])]
-                if trigger.get("transition") not in names:
-                    problems.append(Problem(pointer(*base, "trigger", "transition"),
-                                            f"workflow '{flow['name']}' has no transition '{trigger.get('transition')}' "
-                                            f"(transitions: {', '.join(names)})"))
-        elif "table" in trigger:
-            table = _table(app, trigger["table"], pointer(*base, "trigger", "table"), problems, allow_child=True)
-        if trigger.get("event") == "schedule" and "table" in trigger:
-            problems.append(Problem(pointer(*base, "trigger", "table"), "a scheduled automation runs without a record; remove table"))
-            table = None
-        if table is not None:
-            problems += expression_problems(pointer(*base, "trigger", "condition"), trigger.get("condition"), table.scope(), "boolean")
-        for ai, action in enumerate(auto.get("actions", [])):
-            problems += check_action(app, table, action, (*base, "actions", ai))
+    trigger = auto.get("trigger") if isinstance(auto.get("trigger"), dict) else {}
+    table = _trigger_table(app, trigger, base, problems)
+    if table is not None:
+        problems += expression_problems(pointer(*base, "trigger", "condition"), trigger.get("condition"), table.scope(), "boolean")
+    for ai, action in entries(auto.get("actions")):
+        problems += guarded(app, check_action, app, table, action, (*base, "actions", ai))
     return problems
+
+
+def _trigger_table(app, trigger, base, problems):
+    """The table whose records the automation sees, or None (schedule, or an unknown workflow)."""
+    if trigger.get("event") == "transition":
+        flow = app.named("workflows").get(trigger.get("workflow"))
+        if flow is None:
+            problems.append(Problem(pointer(*base, "trigger", "workflow"), f"workflow '{trigger.get('workflow')}' does not exist"
+                                    f"{_suggest(str(trigger.get('workflow')), list(app.named('workflows')))}"))
+            return None
+        names = [t["name"] for _, t in named_entries(flow.get("transitions"))]
+        if trigger.get("transition") not in names:
+            problems.append(Problem(pointer(*base, "trigger", "transition"),
+                                    f"workflow '{flow['name']}' has no transition '{trigger.get('transition')}' "
+                                    f"(transitions: {', '.join(names) or 'none'})"))
+        return app.tables.get(flow.get("table"))
+    if trigger.get("event") == "schedule":
+        if "table" in trigger:
+            problems.append(Problem(pointer(*base, "trigger", "table"), "a scheduled automation runs without a record; remove table"))
+        return None
+    if "table" in trigger:
+        return _table(app, trigger["table"], pointer(*base, "trigger", "table"), problems, allow_child=True)
+    return None
 
 
 AGG_NEEDS_NUMBER = {"sum", "avg"}
@@ -199,14 +239,20 @@ AGG_NEEDS_NUMBER = {"sum", "avg"}
 
 def check_dashboards(app: AppDef) -> list[Problem]:
     problems = []
-    for di, board in enumerate(app.doc.get("dashboards", [])):
+    for di, board in entries(app.doc.get("dashboards")):
         problems += duplicates(board.get("widgets"), pointer("dashboards", di, "widgets"), "widget")
-        for wi, widget in enumerate(board.get("widgets", [])):
-            problems += _check_query(app, widget.get("query", {}), ("dashboards", di, "widgets", wi, "query"))
-            if widget.get("type") in ("bar", "line", "pie") and not (
-                    widget.get("query", {}).get("group_by") or widget.get("query", {}).get("time_bucket")):
-                problems.append(Problem(pointer("dashboards", di, "widgets", wi, "query"),
-                                        f"a {widget['type']} chart needs group_by or time_bucket"))
+        for wi, widget in entries(board.get("widgets")):
+            problems += guarded(app, _check_widget, app, widget, ("dashboards", di, "widgets", wi))
+    return problems
+
+
+def _check_widget(app, widget, path) -> list[Problem]:
+    query = widget.get("query")
+    if not isinstance(query, dict):
+        return []
+    problems = _check_query(app, query, (*path, "query"))
+    if widget.get("type") in ("bar", "line", "pie") and not (query.get("group_by") or query.get("time_bucket")):
+        problems.append(Problem(pointer(*path, "query"), f"a {widget['type']} chart needs group_by or time_bucket"))
     return problems
 
 
@@ -216,7 +262,7 @@ def _check_query(app, query, path) -> list[Problem]:
     if table is None:
         return problems
     names = [("group_by", query.get("group_by")), ("field", query.get("field"))]
-    names += [(f"filters/{i}/field", f.get("field")) for i, f in enumerate(query.get("filters", []))]
+    names += [(f"filters/{i}/field", f.get("field")) for i, f in entries(query.get("filters"))]
     names += [(f"columns/{i}", c) for i, c in enumerate(query.get("columns", []))]
     if "time_bucket" in query:
         names.append(("time_bucket/field", query["time_bucket"].get("field")))
@@ -226,10 +272,10 @@ def _check_query(app, query, path) -> list[Problem]:
     aggregate, field = query.get("aggregate", "count"), query.get("field")
     if aggregate != "count" and field is None:
         problems.append(Problem(pointer(*path, "field"), f"aggregate {aggregate} needs the field to {aggregate}"))
-    if aggregate in AGG_NEEDS_NUMBER and field in table.fields and expression_type(table.fields[field]) != "number":
+    if aggregate in AGG_NEEDS_NUMBER and field in table.fields and field_expression_type(table.fields[field]) not in ("number", "any"):
         problems.append(Problem(pointer(*path, "field"), f"cannot {aggregate} '{field}': it is not a number field"))
     bucket = query.get("time_bucket", {}).get("field")
-    if bucket in table.fields and expression_type(table.fields[bucket]) not in ("date", "datetime"):
+    if bucket in table.fields and field_expression_type(table.fields[bucket]) not in ("date", "datetime", "any"):
         problems.append(Problem(pointer(*path, "time_bucket", "field"), f"time bucket field '{bucket}' must be a date or datetime"))
     return problems
 
@@ -237,13 +283,19 @@ def _check_query(app, query, path) -> list[Problem]:
 def check_navigation(app: AppDef) -> list[Problem]:
     problems = []
     sections = {"table": app.tables, "form": app.named("forms"), "dashboard": app.named("dashboards")}
-    for i, item in enumerate(app.doc.get("navigation", [])):
-        for key, known in sections.items():
-            if key in item and item[key] not in known:
-                problems.append(Problem(pointer("navigation", i, key), f"{key} '{item[key]}' does not exist{_suggest(str(item[key]), list(known))}"))
-        for ri, role in enumerate(item.get("roles", [])):
-            if role not in app.roles:
-                problems.append(_unknown_role(pointer("navigation", i, "roles", ri), role, app))
+    for i, item in entries(app.doc.get("navigation")):
+        problems += guarded(app, _check_nav_item, app, item, i, sections)
+    return problems
+
+
+def _check_nav_item(app, item, i, sections) -> list[Problem]:
+    problems = []
+    for key, known in sections.items():
+        if key in item and item[key] not in known:
+            problems.append(Problem(pointer("navigation", i, key), f"{key} '{item[key]}' does not exist{_suggest(str(item[key]), list(known))}"))
+    for ri, role in enumerate(item.get("roles", [])):
+        if role not in app.roles:
+            problems.append(_unknown_role(pointer("navigation", i, "roles", ri), role, app))
     return problems
 
 
