@@ -14,8 +14,11 @@ from .definition import DefinitionError, load_document
 
 
 def _app():
+    """The app of this instance, its system tables brought up to date first."""
     from .app import create_app
-    return create_app()
+    app = create_app()
+    migrate.upgrade(get_db(app))
+    return app
 
 
 def _fail(message: str, code: int = 1):
@@ -36,7 +39,7 @@ def db():
 @db.command("upgrade")
 def db_upgrade():
     """Create or migrate the system tables."""
-    migrate.upgrade(get_db(_app()))
+    _app()
     click.echo("database is up to date")
 
 
@@ -72,7 +75,6 @@ def app_load(file, confirm_destructive, comment, dry_run):
     from .publish import InvalidDefinition, PublishRefused, publish
     app = _app()
     database = get_db(app)
-    migrate.upgrade(database)
     try:
         result = publish(database, load_document(file), user="cli", comment=comment,
                          confirm_destructive=confirm_destructive, dry_run=dry_run)
@@ -155,7 +157,6 @@ def user_create(username, password, roles, language, attrs):
     from .users import UserError, create_user
     attributes = dict(a.split("=", 1) for a in attrs if "=" in a)
     database = get_db(_app())
-    migrate.upgrade(database)
     try:
         with database.write() as conn:
             create_user(conn, username, password, roles, language=language, attributes=attributes)
@@ -170,9 +171,7 @@ def user_create(username, password, roles, language, attrs):
 def serve(host, port):
     """Serve the web app (embedded shape: one process, jobs in threads)."""
     from werkzeug.serving import run_simple
-    app = _app()
-    migrate.upgrade(get_db(app))
-    run_simple(host, port, app, threaded=True)
+    run_simple(host, port, _app(), threaded=True)
 
 
 @main.command()
