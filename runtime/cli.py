@@ -141,6 +141,69 @@ def app_versions(slug):
         click.echo(f"v{row['number']}{live}\t{row['created_at']:%Y-%m-%d %H:%M}\t{row['created_by'] or ''}\t{row['comment'] or ''}")
 
 
+@app_group.command("add-block")
+@click.argument("slug")
+@click.argument("block_name")
+@click.option("--param", "params", multiple=True, help="key=value block parameter")
+def app_add_block(slug, block_name, params):
+    """Merge a block into an app and publish the result."""
+    from blocks.registry import BlockError, get
+    from .blocks import add_block
+    given = dict(p.split("=", 1) for p in params if "=" in p)
+    _republish(slug, lambda doc: add_block(doc, get(block_name), given), f"add block {block_name}", BlockError)
+
+
+@app_group.command("remove-block")
+@click.argument("slug")
+@click.argument("block_name")
+@click.option("--confirm-destructive", is_flag=True, help="Drop the block's tables and their records.")
+def app_remove_block(slug, block_name, confirm_destructive):
+    """Take a block out of an app (a destructive change: its tables go)."""
+    from blocks.registry import BlockError, get
+    from .blocks import remove_block
+    _republish(slug, lambda doc: remove_block(doc, get(block_name)), f"remove block {block_name}", BlockError,
+               confirm_destructive)
+
+
+def _republish(slug, change, comment, error_type, confirm_destructive=False):
+    from .publish import InvalidDefinition, PublishRefused, publish
+    from .store import UnknownApp, version_definition
+    database = get_db(_app())
+    try:
+        with database.read() as conn:
+            doc = change(version_definition(conn, slug))
+        result = publish(database, doc, user="cli", comment=comment, confirm_destructive=confirm_destructive)
+    except (UnknownApp, error_type) as err:
+        _fail(str(err))
+    except InvalidDefinition as err:
+        for problem in err.problems:
+            click.echo(f"{slug}: {problem}", err=True)
+        _fail(str(err))
+    except PublishRefused as err:
+        _print_plan(err.plan, err=True)
+        _fail(str(err) + ("" if err.plan.blocking else " (add --confirm-destructive)"))
+    _print_plan(result.plan)
+    click.echo(f"published {slug} version {result.version}")
+
+
+@main.group("block")
+def block_group():
+    """Prebuilt blocks."""
+
+
+@block_group.command("list")
+def block_list():
+    """Installed blocks, with their parameters."""
+    from blocks.registry import available
+    from .labels import label_text
+    for name, block in available().items():
+        manifest = block.manifest
+        params = ", ".join(f"{p['name']}={p.get('default', '')}" for p in manifest.get("parameters", []))
+        requires = f"  requires: {', '.join(manifest['requires'])}" if manifest.get("requires") else ""
+        click.echo(f"{name}\t{manifest.get('version', '')}\t{label_text(manifest.get('label'), 'en', name)}"
+                   f"\t{params}{requires}")
+
+
 @main.group()
 def user():
     """Users."""
