@@ -127,7 +127,7 @@ def _friendly(error) -> str:
     if kind == "type" and isinstance(error.validator_value, str) and error.validator_value in TYPE_NAMES:
         return f"{_shown(value)} should be {TYPE_NAMES[error.validator_value]}"
     if kind in ("oneOf", "anyOf") and error.context:
-        expected = [str(e.validator_value) for e in error.context if _wrong_type(e)]
+        expected = [TYPE_NAMES.get(str(e.validator_value), str(e.validator_value)) for e in error.context if _wrong_type(e)]
         return f"{_shown(value)} has the wrong type: expected {' or '.join(dict.fromkeys(expected))}"
     if kind == "enum":
         hint = _suggest(value, error.validator_value) if isinstance(value, str) else ""
@@ -202,20 +202,9 @@ class ReadableTable(TableDef):
         self.child = bool(doc.get("child"))
         self.naming = doc.get("naming")
 
-    def _of_type(self, kind):
-        return [f for f in self.fields.values() if f.get("type") == kind]
-
     @cached_property
-    def formulas(self):
-        return self._of_type("formula")
-
-    @cached_property
-    def links(self):
-        return self._of_type("link")
-
-    @cached_property
-    def child_fields(self):
-        return self._of_type("child_rows")
+    def formulas(self):  # the only typed list the checks read
+        return [f for f in self.fields.values() if f.get("type") == "formula"]
 
     def scope(self):
         return ReadableScope(self.app, self.name)
@@ -442,7 +431,7 @@ def _check_table_options(app, tdef, base) -> list[Problem]:
         for i, name in enumerate(group):
             if name not in tdef.fields:
                 problems.append(_unknown_field(pointer(*base, "unique_together", gi, i), name, tdef))
-    if "naming" in table:
+    if isinstance(table.get("naming"), str):
         problems += [Problem(pointer(*base, "naming"), f"naming series {table['naming']!r} {msg}")
                      for msg in series_problems(table["naming"])]
     for pi, perm in entries(table.get("permissions")):
