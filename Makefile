@@ -25,9 +25,12 @@ install: $(STAMP)
 
 install-test: $(TEST_STAMP)
 
-# Front-end libraries: pinned in package.json / package-lock.json, copied into runtime/static/vendor.
-static:
-	@if [ -f package.json ]; then npm ci --silent --no-audit --no-fund && $(PY) -m runtime.vendor; fi
+# Build output never committed: front-end libraries (pinned in package.json / package-lock.json,
+# copied into runtime/static/vendor) and the compiled translation catalogues (*.mo).
+static: $(PY)
+	npm ci --silent --no-audit --no-fund
+	$(PY) -m runtime.vendor
+	$(PY) -m runtime.i18n
 
 demo: install static
 	$(VENV)/bin/takt demo

@@ -9,7 +9,7 @@ from flask import Flask
 
 import templates as templates_package
 
-from . import blocks, db, jobs
+from . import automations, blocks, db, jobs, webhooks
 from .config import DefaultConfig
 
 STATIC = Path(__file__).parent / "static"
@@ -32,6 +32,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     _instance_defaults(app)
     db.init_app(app)
     jobs.init_app(app)
+    automations.init_app(app)
+    webhooks.init_app(app)
     blocks.init_app(app)
     _register_web(app)
     return app

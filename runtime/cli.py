@@ -252,6 +252,13 @@ def worker(burst):
 
 
 @main.command()
+def scheduler():
+    """Run scheduled automations when due (one per deployment)."""
+    from .automations import scheduler_loop
+    scheduler_loop(_app())
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.option("--no-serve", is_flag=True, help="Prepare the demo database and exit.")

@@ -36,3 +36,9 @@ class DefaultConfig:
     #: Failed logins allowed per username and address within LOGIN_WINDOW_SECONDS.
     LOGIN_ATTEMPTS = 5
     LOGIN_WINDOW_SECONDS = 300
+    #: Seconds between webhook delivery attempts (one attempt per entry).
+    WEBHOOK_RETRY_DELAYS = (0, 2, 8)
+    #: Seconds to wait for a webhook endpoint to answer.
+    WEBHOOK_TIMEOUT = 10
+    #: How often ``takt scheduler`` looks for scheduled automations that are due.
+    SCHEDULER_INTERVAL_SECONDS = 30

@@ -70,6 +70,8 @@ def coerce_values(tdef: TableDef, values, issues: list[Issue], prefix="", state_
             issues.append(Issue(where, "is computed and cannot be set"))
         elif name == state_field and not creating:
             issues.append(Issue(where, "changes only through workflow transitions"))
+        elif value is None:
+            clean[name] = [] if field["type"] == "child_rows" else None
         else:
             try:
                 kind = field_type(field)

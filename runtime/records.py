@@ -130,8 +130,7 @@ class Records:
         self._write_children(conn, tdef, record_id, children)
         after = self._get(conn, tdef, record_id, action="create")
         self.audit(conn, tdef, record_id, "create", _diff(tdef, {}, after))
-        self._notify(conn, Change("created", tdef, None, after))
-        return after
+        return self._notify(conn, Change("created", tdef, None, after))
 
     def update(self, table: str, record_id, values: dict, *, version: int | None, conn=None) -> dict:
         tdef = self.table(table, "update")
@@ -162,8 +161,7 @@ class Records:
         after = self._get(conn, tdef, before["id"], action=action)
         kind = "transition" if event == "transition" else "update"
         self.audit(conn, tdef, before["id"], kind, {**_diff(tdef, before, after), **(extra or {})})
-        self._notify(conn, Change(event, tdef, before, after, extra or {}))
-        return after
+        return self._notify(conn, Change(event, tdef, before, after, extra or {}))
 
     def delete(self, table: str, record_id, *, version: int | None = None, conn=None) -> None:
         tdef = self.table(table, "delete")
@@ -276,8 +274,15 @@ class Records:
             user_id=self.actor.user_id, username=self.actor.username, at=utcnow(), changes=changes))
 
     def _notify(self, conn, change: Change):
+        """Run the hooks; return the record as they left it (an automation may have changed it)."""
         for hook in self.hooks:
             hook(self, conn, change)
+        if change.after is None or not self.hooks:
+            return change.after
+        try:
+            return self._get(conn, change.table, change.after["id"], action="read")
+        except NotFound:  # a hook removed it, or moved it outside this user's rows
+            return change.after
 
 
 def _as_id(record_id) -> int:
