@@ -109,8 +109,17 @@ class Records:
         tdef = self.table(table, "create")
         if conn is not None:
             return self._create(conn, tdef, values, client_id)
-        with self.database.write() as conn:
-            return self._create(conn, tdef, values, client_id)
+        try:
+            with self.database.write() as conn:
+                return self._create(conn, tdef, values, client_id)
+        except sa.exc.IntegrityError:
+            if client_id is None:
+                raise
+        # The same client id arrived twice at once (a retried offline report): the first one won.
+        with self.database.read() as conn:
+            sql = self.sql(tdef)
+            existing = conn.execute(sa.select(sql.c.id).where(sql.c._client_id == str(client_id))).scalar_one()
+            return self._get(conn, tdef, existing)
 
     def _create(self, conn, tdef, values, client_id=None) -> dict:
         sql = self.sql(tdef)
