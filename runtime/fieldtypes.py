@@ -85,6 +85,8 @@ class TextType(FieldType):
         text = text.strip() if self.name != "long_text" else text
         if text == "":
             return None
+        if "\x00" in text:
+            raise FieldError("contains a NUL character; remove it")
         limit = field.get("max_length", self.limit)
         if len(text) > limit:
             raise FieldError(f"is too long ({len(text)} characters, at most {limit})")
@@ -94,7 +96,7 @@ class TextType(FieldType):
         return text
 
     def json_schema(self, field):
-        return {"type": "string", "maxLength": field.get("max_length", self.limit)}
+        return {"type": ["string", "null"], "maxLength": field.get("max_length", self.limit)}
 
     def converter(self, field):
         limit, slow = field.get("max_length", self.limit), self.coerce
@@ -167,6 +169,8 @@ def _number(value, what):
     if isinstance(value, (int, Decimal)):
         return Decimal(value)
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise FieldError(f"must be {what}, not {value}")
         return Decimal(repr(value))
     if isinstance(value, str):
         text = value.strip().replace(",", "").replace("_", "")
@@ -202,7 +206,7 @@ class IntegerType(NumberType):
         return self.check_range(field, int(number))
 
     def json_schema(self, field):
-        return {"type": "integer"}
+        return {"type": ["integer", "null"]}
 
 
 class DecimalType(NumberType):
@@ -216,6 +220,8 @@ class DecimalType(NumberType):
         if number is None:
             return None
         scale = field.get("scale", 2)
+        if number.adjusted() >= 18 - scale:
+            raise FieldError("is too large")
         if -number.as_tuple().exponent > scale and number != number.quantize(Decimal(1).scaleb(-scale)):
             raise FieldError(f"has more than {scale} decimal places")
         if abs(number) >= Decimal(10) ** (18 - scale):
@@ -228,7 +234,7 @@ class DecimalType(NumberType):
         return float(value) if field.get("scale", 2) else int(value)
 
     def json_schema(self, field):
-        return {"type": ["number", "string"]}
+        return {"type": ["number", "string", "null"]}
 
     def storage_key(self, field):
         return f"Numeric({field.get('scale', 2)})"
@@ -252,10 +258,12 @@ class DurationType(NumberType):
             return None
         if number < 0:
             raise FieldError("must not be negative")
+        if number >= 2**63:
+            raise FieldError("is too long a duration")
         return self.check_range(field, int(number.to_integral_value()))
 
     def json_schema(self, field):
-        return {"type": ["integer", "string"]}
+        return {"type": ["integer", "string", "null"]}
 
 
 def _parse_duration(text: str):
@@ -302,7 +310,7 @@ class BooleanType(FieldType):
         raise FieldError(f"'{str(value)[:40]}' is not yes/no")
 
     def json_schema(self, field):
-        return {"type": ["boolean", "string", "integer"]}
+        return {"type": ["boolean", "string", "integer", "null"]}
 
 
 class DateType(FieldType):
@@ -333,7 +341,7 @@ class DateType(FieldType):
         return value.isoformat() if value is not None else None
 
     def json_schema(self, field):
-        return {"type": "string", "format": "date"}
+        return {"type": ["string", "null"], "format": "date"}
 
 
 class DateTimeType(FieldType):
@@ -367,7 +375,7 @@ class DateTimeType(FieldType):
         return value.isoformat(timespec="seconds") if value is not None else None
 
     def json_schema(self, field):
-        return {"type": "string"}
+        return {"type": ["string", "null"]}
 
 
 class SelectType(FieldType):
@@ -440,13 +448,17 @@ class LinkType(FieldType):
             raise FieldError("must be a record id")
         if isinstance(value, dict) and "id" in value:
             value = value["id"]
-        if isinstance(value, int):
-            return value
         if isinstance(value, str):
             text = value.strip()
             if text == "":
                 return None
-            return int(text) if text.isdigit() else LookupKey(text)
+            if not text.isdigit():
+                return LookupKey(text)
+            value = int(text)
+        if isinstance(value, int):
+            if not 0 < value < 2**63:
+                raise FieldError(f"{value} is not a record id")
+            return value
         raise FieldError("must be a record id or code")
 
     def json_schema(self, field):

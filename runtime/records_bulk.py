@@ -20,6 +20,9 @@ from .permissions import row_allowed
 from .record_checks import Issue, ValidationFailed, apply_defaults, compute_formulas, lookup_ids
 
 
+OUTSIDE = object()  # an upsert key that matches a record the actor may not update
+
+
 class Cancelled(Exception):
     """The user cancelled the import; the transaction is rolled back."""
 
@@ -131,8 +134,11 @@ class _BatchWriter:
         column = self.sql.c[self.key]
         keys = list({r.get(self.key) for r in records if r.get(self.key) is not None})
         existing = {}
+        visible = self.records.visible(self.tdef, "update")
         for start in range(0, len(keys), 5000):
-            existing.update(dict(conn.execute(sa.select(column, self.sql.c.id).where(column.in_(keys[start:start + 5000])))))
+            stmt = sa.select(column, self.sql.c.id, (visible if visible is not None else sa.true()).label("mine"))
+            for key, record_id, mine in conn.execute(stmt.where(column.in_(keys[start:start + 5000]))):
+                existing[key] = record_id if mine else OUTSIDE
         return existing
 
     def _error(self, row, field, value, message):
@@ -170,6 +176,8 @@ class _BatchWriter:
             if self.computed_defaults:
                 apply_defaults(self.tdef, record, set(values) | set(self.defaults), cache, actor, issues)
             issues += [Issue(n, "is required") for n in self.required if record.get(n) is None]
+        elif target is OUTSIDE:
+            issues.append(Issue(self.key, "matches a record outside the rows you may update (row rule)"))
         else:
             issues += [Issue(n, "is required") for n in self.required if n in record and record[n] is None]
             record["id"] = target
