@@ -16,6 +16,10 @@ from .record_checks import RecordError
 
 BLUEPRINTS = (
     "runtime.auth:bp",
+    "runtime.ui:bp",
+    "runtime.api:bp",
+    "runtime.notifications:bp",
+    "runtime.dashboards:bp",
 )
 
 
