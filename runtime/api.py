@@ -379,7 +379,7 @@ def create_token():
     name = _checked(TOKEN_CHECK)["name"]
     with get_db().write() as conn:
         token = users.create_token(conn, current_actor().user_id, name)
-        token_id = conn.execute(sa.select(ApiToken.id).where(ApiToken.token_hash == users._token_hash(token))).scalar_one()
+        token_id = conn.execute(sa.select(ApiToken.id).where(ApiToken.token_hash == users.token_hash(token))).scalar_one()
     return jsonify(id=token_id, name=name[:100], token=token), 201
 
 
@@ -389,6 +389,7 @@ def revoke_token(token_id):
     with get_db().write() as conn:
         if not users.revoke_token(conn, current_actor().user_id, token_id):
             raise NotFound(f"you have no token {token_id}")
+    get_db().token_cache.clear()  # this process stops accepting it at once
     return "", 204
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
+import time
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -35,15 +36,31 @@ def _resolve_actor():
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         g.auth_method = "token"
-        with database.write() as conn:
-            user_id = users.token_user(conn, header[7:].strip())
-            return users.actor(conn, user_id) if user_id else None
+        return _token_actor(database, header[7:].strip())
     g.auth_method = "session"
     user_id = session.get("user_id")
     if user_id is None:
         return None
     with database.read() as conn:
         return users.actor(conn, user_id)
+
+
+def _token_actor(database, token: str):
+    """Scripts send a token with every call: its user is kept for a moment (like the live
+    version), so a revocation in another process takes effect within that time."""
+    key = users.token_hash(token)
+    cached = database.token_cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    with database.read() as conn:
+        found = users.token_lookup(conn, token)
+        actor = users.actor(conn, found[1]) if found else None
+    if found and found[2]:  # last use recorded every few minutes, not on every request
+        with database.write() as conn:
+            users.touch_token(conn, found[0])
+    if actor is not None:
+        database.token_cache[key] = (time.monotonic() + database.live_seconds, actor)
+    return actor
 
 
 def csrf_token() -> str:

@@ -99,6 +99,7 @@ def record_hook(app, records, conn, change) -> None:
     """A record hook (see ``service.register_hook``): start every automation this change triggers."""
     record = change.after if change.after is not None else change.before
     for auto in triggered(records.live.appdef, change):
+        change.touched = True  # actions may have changed the record: the caller reads it again
         start(Run(app, auto, records, conn, change.table, record, change.event, change.extra))
 
 

@@ -15,6 +15,9 @@ class DefaultConfig:
     RQ_QUEUE = "takt"
     #: Signs session cookies; empty means one is generated once and kept in the instance folder.
     SECRET_KEY = ""
+    #: How long a web process may keep serving the version it last saw live before asking again
+    #: (a publish in another process reaches this one within that time; in the same process at once).
+    LIVE_VERSION_CACHE_SECONDS = 2.0
     #: Print every SQL statement (debugging).
     SQL_ECHO = False
     #: Threads for in-process background jobs (embedded shape).

@@ -16,10 +16,13 @@ WRITE = "takt_write"
 
 
 class Database:
-    def __init__(self, url: str, echo: bool = False):
+    def __init__(self, url: str, echo: bool = False, live_seconds: float = 2.0):
         self.url = sa.make_url(url)
         self.engine = sa.create_engine(self.url, echo=echo, **self._engine_options())
         self.live_cache: dict = {}  # version id → LiveApp; versions are immutable
+        self.live_by_slug: dict = {}  # slug → (expires, LiveApp): which version is live, briefly
+        self.live_seconds = live_seconds
+        self.token_cache: dict = {}  # token hash → (expires, Actor); cleared on revoke in this process
         if self.is_sqlite:
             _configure_sqlite(self.engine)
 
@@ -73,7 +76,8 @@ def _configure_sqlite(engine):
 
 
 def init_app(app):
-    app.extensions["takt.db"] = Database(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
+    app.extensions["takt.db"] = Database(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False),
+                                         live_seconds=app.config["LIVE_VERSION_CACHE_SECONDS"])
 
 
 def get_db(app=None) -> Database:

@@ -18,6 +18,7 @@ from alembic.operations import Operations
 from .definition import AppDef, TableDef
 from .fieldtypes import FieldError, field_type
 from .models import App, AppVersion, utcnow
+from .store import forget_live
 from .tables import build_table, field_column, field_indexes, system_indexes
 from .validator import Problem, validate
 
@@ -97,6 +98,7 @@ def publish(database, doc: dict, *, user: str | None = None, comment: str | None
             if change.apply is not None:
                 change.apply(ops, conn)
         number = _insert_version(conn, app_row, doc, user, comment)
+    forget_live(database, doc["slug"])
     return Published(doc["slug"], number, plan)
 
 

@@ -35,6 +35,7 @@ class Change:
     before: dict | None
     after: dict | None
     extra: dict = field(default_factory=dict)
+    touched: bool = False  # set by a hook whose actions may have written to the record
 
 
 class Records:
@@ -137,7 +138,10 @@ class Records:
             system["_name"] = naming.next_names(conn, self.live.slug, tdef.name, tdef.naming)[0]
         record_id = conn.execute(sa.insert(sql).values({**record, **system}).returning(sql.c.id)).scalar_one()
         self._write_children(conn, tdef, record_id, children)
-        after = self._get(conn, tdef, record_id, action="create")
+        if tdef.child_fields:  # child rows get their ids from the database
+            after = self._get(conn, tdef, record_id, action="create")
+        else:  # everything stored is known already: spare the round trip
+            after = {**{c: None for c in sql.c.keys()}, **record, **system, "id": record_id}
         self.audit(conn, tdef, record_id, "create", _diff(tdef, {}, after))
         return self._notify(conn, Change("created", tdef, None, after))
 
@@ -286,7 +290,7 @@ class Records:
         """Run the hooks; return the record as they left it (an automation may have changed it)."""
         for hook in self.hooks:
             hook(self, conn, change)
-        if change.after is None or not self.hooks:
+        if change.after is None or not change.touched:
             return change.after
         try:
             return self._get(conn, change.table, change.after["id"], action="read")

@@ -6,6 +6,7 @@ definition view and its SQLAlchemy tables. It is cached per version id on the
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -33,6 +34,20 @@ class LiveApp:
 
 
 def live_app(database, slug: str, conn=None) -> LiveApp:
+    cached = database.live_by_slug.get(slug)
+    if cached is not None and cached[0] > time.monotonic() and conn is None:
+        return cached[1]
+    live = _live_app(database, slug, conn)
+    database.live_by_slug[slug] = (time.monotonic() + database.live_seconds, live)
+    return live
+
+
+def forget_live(database, slug: str) -> None:
+    """After a publish in this process, serve the new version at once."""
+    database.live_by_slug.pop(slug, None)
+
+
+def _live_app(database, slug: str, conn=None) -> LiveApp:
     stmt = (sa.select(App.id, AppVersion.id, AppVersion.number)
             .join(AppVersion, AppVersion.id == App.live_version_id)
             .where(App.slug == slug))

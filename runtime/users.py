@@ -1,6 +1,7 @@
 """Users, their roles and the ``Actor`` a request or job runs as."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -63,24 +64,32 @@ def actor_by_name(conn, username: str) -> Actor | None:
     return actor(conn, user_id) if user_id is not None else None
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_token(conn, user_id: int, name: str) -> str:
     token = "takt_" + secrets.token_urlsafe(32)
     conn.execute(sa.insert(ApiToken).values(user_id=user_id, name=name[:100] or "token",
-                                            token_hash=_token_hash(token), created_at=utcnow()))
+                                            token_hash=token_hash(token), created_at=utcnow()))
     return token
 
 
-def token_user(conn, token: str) -> int | None:
-    row = conn.execute(sa.select(ApiToken.id, ApiToken.user_id)
-                       .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))).first()
+TOKEN_USE_RESOLUTION = dt.timedelta(minutes=5)
+
+
+def token_lookup(conn, token: str):
+    """(token id, user id, whether ``last_used_at`` is due for a refresh), or None; reads only."""
+    row = conn.execute(sa.select(ApiToken.id, ApiToken.user_id, ApiToken.last_used_at)
+                       .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None))).first()
     if row is None:
         return None
-    conn.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=utcnow()))
-    return row.user_id
+    stale = row.last_used_at is None or utcnow() - row.last_used_at > TOKEN_USE_RESOLUTION
+    return row.id, row.user_id, stale
+
+
+def touch_token(conn, token_id: int) -> None:
+    conn.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def revoke_token(conn, user_id: int, token_id: int) -> bool:
