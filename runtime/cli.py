@@ -72,17 +72,23 @@ def app_validate(files):
 @click.option("--dry-run", is_flag=True, help="Print the plan only.")
 def app_load(file, confirm_destructive, comment, dry_run):
     """Validate a definition and publish it as the app's next version."""
+    _publish_reporting(file, lambda: load_document(file), comment, DefinitionError,
+                       confirm_destructive=confirm_destructive, dry_run=dry_run)
+
+
+def _publish_reporting(source, make_doc, comment, user_errors, confirm_destructive=False, dry_run=False):
+    """Publish what ``make_doc`` returns; every refusal becomes a message and exit 1."""
     from .publish import InvalidDefinition, PublishRefused, publish
-    app = _app()
-    database = get_db(app)
+    from .store import UnknownApp
+    database = get_db(_app())
     try:
-        result = publish(database, load_document(file), user="cli", comment=comment,
+        result = publish(database, make_doc(), user="cli", comment=comment,
                          confirm_destructive=confirm_destructive, dry_run=dry_run)
-    except DefinitionError as err:
+    except (UnknownApp, user_errors) as err:
         _fail(str(err))
     except InvalidDefinition as err:
         for problem in err.problems:
-            click.echo(f"{file}: {problem}", err=True)
+            click.echo(f"{source}: {problem}", err=True)
         _fail(str(err))
     except PublishRefused as err:
         _print_plan(err.plan, err=True)
@@ -166,24 +172,12 @@ def app_remove_block(slug, block_name, confirm_destructive):
 
 
 def _republish(slug, change, comment, error_type, confirm_destructive=False):
-    from .publish import InvalidDefinition, PublishRefused, publish
-    from .store import UnknownApp, version_definition
-    database = get_db(_app())
-    try:
-        with database.read() as conn:
-            doc = change(version_definition(conn, slug))
-        result = publish(database, doc, user="cli", comment=comment, confirm_destructive=confirm_destructive)
-    except (UnknownApp, error_type) as err:
-        _fail(str(err))
-    except InvalidDefinition as err:
-        for problem in err.problems:
-            click.echo(f"{slug}: {problem}", err=True)
-        _fail(str(err))
-    except PublishRefused as err:
-        _print_plan(err.plan, err=True)
-        _fail(str(err) + ("" if err.plan.blocking else " (add --confirm-destructive)"))
-    _print_plan(result.plan)
-    click.echo(f"published {slug} version {result.version}")
+    from .store import version_definition
+
+    def changed():
+        with get_db(_app()).read() as conn:
+            return change(version_definition(conn, slug))
+    _publish_reporting(slug, changed, comment, error_type, confirm_destructive=confirm_destructive)
 
 
 @main.group("block")

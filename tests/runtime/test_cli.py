@@ -87,3 +87,17 @@ def test_engines_are_wired(takt_cli, tmp_path):
     result = takt_cli("schedule", "jssp", str(instance), "--time-limit", "2", "--out", str(schedule))
     assert result.exit_code == 0
     assert json.loads(schedule.read_text())["makespan"] == 6  # j0: m0 0-3, m1 4-6; j1: m1 0-4, m0 4-5
+
+
+def test_blocks_from_the_command_line(takt_cli):
+    assert "work_orders" in takt_cli("block", "list").output
+    takt_cli("app", "load", EXAMPLE)
+    added = takt_cli("app", "add-block", "machining", "work_orders", "--param", "order_prefix=MO")
+    assert added.exit_code == 0 and "published machining version 2" in added.output
+    assert takt_cli("app", "add-block", "machining", "work_orders").exit_code == 1
+    unknown = takt_cli("app", "add-block", "machining", "nope")
+    assert unknown.exit_code == 1 and "no block 'nope'" in unknown.output
+    refused = takt_cli("app", "remove-block", "machining", "work_orders")
+    assert refused.exit_code == 0 or "DESTRUCTIVE" in refused.output
+    removed = takt_cli("app", "remove-block", "machining", "work_orders", "--confirm-destructive")
+    assert removed.exit_code == 0
