@@ -97,7 +97,7 @@ def test_blocks_from_the_command_line(takt_cli):
     assert takt_cli("app", "add-block", "machining", "work_orders").exit_code == 1
     unknown = takt_cli("app", "add-block", "machining", "nope")
     assert unknown.exit_code == 1 and "no block 'nope'" in unknown.output
-    refused = takt_cli("app", "remove-block", "machining", "work_orders")
-    assert refused.exit_code == 0 or "DESTRUCTIVE" in refused.output
-    removed = takt_cli("app", "remove-block", "machining", "work_orders", "--confirm-destructive")
-    assert removed.exit_code == 0
+    removed = takt_cli("app", "remove-block", "machining", "work_orders")  # empty tables: nothing to confirm
+    assert removed.exit_code == 0 and "0 record(s) are deleted" in removed.output
+    again = takt_cli("app", "remove-block", "machining", "work_orders")
+    assert again.exit_code == 1 and "not part of app" in again.output
