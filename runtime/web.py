@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "runtime.api:bp",
     "runtime.notifications:bp",
     "runtime.dashboards:bp",
+    "runtime.automation_log:bp",
 )
 
 
