@@ -270,6 +270,21 @@ def _block_action(run: Run, spec: dict) -> str:
     return f"ran {spec['action']}"
 
 
+def run_transition_action(records, conn, tdef, record, transition: dict, action: dict) -> None:
+    """A transition's update / notify / webhook action, run like an automation's, in its transaction."""
+    from flask import current_app
+    auto = {"name": f"transition_{transition['name']}", "actions": [action]}
+    run = Run(current_app._get_current_object(), auto, records, conn, tdef, record, "transition",
+              {"transition": transition["name"]})
+    kind, spec = next(iter(action.items()))
+    try:
+        ACTIONS[kind](run, spec)
+    except RecordError:
+        raise
+    except Exception as err:
+        raise ValidationFailed([Issue(None, f"transition action {_action_name(kind, spec)} failed: {describe(err)}")]) from err
+
+
 ACTIONS = {"set": _set, "create": _create, "update": _update, "notify": _notify, "webhook": _webhook,
            "block_action": _block_action}
 

@@ -130,3 +130,6 @@ def _run_actions(records, conn, tdef, transition, record):
             if spec["action"] not in BLOCK_ACTIONS:
                 raise ValidationFailed([Issue(None, f"block action '{spec['action']}' is not installed")])
             BLOCK_ACTIONS[spec["action"]](records, conn, tdef, record, spec.get("params", {}))
+        elif "set" not in action:  # update, notify, webhook: the automation engine's own actions
+            from .automations import run_transition_action
+            run_transition_action(records, conn, tdef, record, transition, action)

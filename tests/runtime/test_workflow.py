@@ -58,3 +58,45 @@ def test_operator_of_another_line_cannot_see_or_run(shop):
     from runtime.records import NotFound
     with pytest.raises(NotFound):
         run_transition(other, "work_order", order["id"], "start", 1)
+
+
+def test_transition_notify_and_update_actions_run_in_its_transaction(takt):
+    import yaml
+
+    from runtime.models_automation import Notification
+    from runtime.users import create_user
+    doc = yaml.safe_load("""
+slug: demo
+roles: [{name: lead}]
+tables:
+  - name: job
+    fields:
+      - {name: title, type: text}
+      - {name: state, type: select, options: [open, done]}
+  - name: log
+    fields:
+      - {name: job_title, type: text}
+      - {name: seen, type: boolean}
+workflows:
+  - name: flow
+    table: job
+    states: [{name: open}, {name: done}]
+    transitions:
+      - name: finish
+        from: open
+        to: done
+        actions:
+          - notify: {role: lead, message: "'done: ' & title"}
+          - update: {table: log, where: {job_title: "title"}, values: {seen: "true"}}
+""")
+    takt.publish(doc)
+    with takt.db.write() as conn:
+        create_user(conn, "lead1", "long-enough", ["lead"])
+    records = takt.records()
+    job = records.create("job", {"title": "J1"})
+    records.create("log", {"job_title": "J1", "seen": False})
+    with takt.app.app_context():
+        run_transition(records, "job", job["id"], "finish", job["_version"])
+    assert records.list("log").rows[0]["seen"] is True
+    with takt.db.read() as conn:
+        assert conn.execute(sa.select(Notification.message)).scalars().all() == ["done: J1"]
