@@ -270,6 +270,61 @@ def demo(host, port, no_serve):
 
 
 @main.group()
+def xlsx():
+    """Excel workbooks: new apps from workbooks, imports, exports, templates."""
+
+
+@xlsx.command("new-app")
+@click.argument("file", type=click.Path())
+@click.option("--slug", required=True, help="The new app's identifier")
+@click.option("--dry-run", is_flag=True, help="Print the inferred schema and problems; create nothing.")
+def xlsx_new_app(file, slug, dry_run):
+    """Create an app from a workbook (one table per sheet) and load its rows."""
+    from .xlsx import cli as xlsx_cli
+    sys.exit(xlsx_cli.new_app(_app(), file, slug, dry_run, progress_printer=xlsx_cli.progress_bar()))
+
+
+@xlsx.command("import")
+@click.argument("file", type=click.Path())
+@click.option("--app", "slug", required=True)
+@click.option("--table", required=True)
+@click.option("--mode", type=click.Choice(["all_or_nothing", "valid_only"]), default="all_or_nothing", show_default=True)
+@click.option("--key", default=None, help="Upsert: update records whose KEY field matches, insert the rest")
+@click.option("--sheet", default=None)
+def xlsx_import(file, slug, table, mode, key, sheet):
+    """Import a sheet into an existing table, with per-cell errors."""
+    from .xlsx import cli as xlsx_cli
+    sys.exit(xlsx_cli.import_file(_app(), file, slug, table, mode=mode, key=key, sheet=sheet,
+                                  progress_printer=xlsx_cli.progress_bar()))
+
+
+@xlsx.command("export")
+@click.option("--app", "slug", required=True)
+@click.option("--table", required=True)
+@click.option("--out", required=True, type=click.Path())
+@click.option("--filter", "filters", multiple=True, help="field=value or field:op:value")
+@click.option("--search", default=None)
+@click.option("--sort", "sort", multiple=True, help="field or -field")
+@click.option("--language", default="en", type=click.Choice(["en", "zh"]))
+def xlsx_export(slug, table, out, filters, search, sort, language):
+    """Export a table (optionally filtered) to .xlsx."""
+    from .xlsx import cli as xlsx_cli
+    sys.exit(xlsx_cli.export_table(_app(), slug, table, out, filters=filters, search=search, sort=sort,
+                                   language=language))
+
+
+@xlsx.command("template")
+@click.option("--app", "slug", required=True)
+@click.option("--table", required=True)
+@click.option("--out", required=True, type=click.Path())
+@click.option("--language", default="en", type=click.Choice(["en", "zh"]))
+def xlsx_template(slug, table, out, language):
+    """Write an import template for a table (labels, dropdowns, formats, hints, an example)."""
+    from .xlsx import cli as xlsx_cli
+    sys.exit(xlsx_cli.template(_app(), slug, table, out, language=language))
+
+
+@main.group()
 def mrp():
     """Material requirements planning."""
 

@@ -72,6 +72,7 @@ def _memory(app) -> dict:
 
 def init_app(app) -> None:
     from . import bulk_jobs  # noqa: F401 - registers the record service's job kinds
+    from .xlsx import jobs as _xlsx_jobs  # noqa: F401 - and the Excel import/export ones
     if not app.config["REDIS_URL"]:
         app.extensions["takt.jobs"] = ThreadPoolExecutor(max_workers=app.config["JOB_THREADS"],
                                                          thread_name_prefix="takt-job")
