@@ -233,6 +233,19 @@ class DecimalType(NumberType):
             return None
         return float(value) if field.get("scale", 2) else int(value)
 
+    def converter(self, field):
+        """Bulk fast path: a Decimal that already fits the scale and size needs no work."""
+        if field.get("min") is not None or field.get("max") is not None:
+            return lambda value: self.coerce(field, value)
+        scale, limit, coerce = field.get("scale", 2), 18 - field.get("scale", 2), self.coerce
+
+        def convert(value):
+            if type(value) is Decimal and value.is_finite() and -value.as_tuple().exponent <= scale \
+                    and value.adjusted() < limit:
+                return value
+            return coerce(field, value)
+        return convert
+
     def json_schema(self, field):
         return {"type": ["number", "string", "null"]}
 
@@ -373,6 +386,15 @@ class DateTimeType(FieldType):
 
     def to_json(self, field, value):
         return value.isoformat(timespec="seconds") if value is not None else None
+
+    def converter(self, field):
+        coerce = self.coerce
+
+        def convert(value):
+            if type(value) is dt.datetime and value.tzinfo is None and not value.microsecond:
+                return value
+            return coerce(field, value)
+        return convert
 
     def json_schema(self, field):
         return {"type": ["string", "null"]}
