@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from . import naming
 from .definition import TableDef
-from .fieldtypes import field_type, to_json_value
+from .fieldtypes import to_json_value
 from .linked import RowCache, sql_columns
 from .listing import ListQuery, Page, list_records
 from .models import AuditEntry, utcnow
@@ -339,7 +339,6 @@ def _iso(value):
 
 def recompute_formulas(conn, tdef: TableDef, batch: int = 1000):
     """After a publish changes a formula: compute it for every existing record."""
-    from .definition import AppDef
     from .tables import build_tables
 
     live = LiveApp(0, 0, 0, tdef.app, build_tables(tdef.app))

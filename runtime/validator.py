@@ -487,7 +487,3 @@ def _unknown_field(path, name, tdef) -> Problem:
 
 def _unknown_role(path, role, app) -> Problem:
     return Problem(path, f"role '{role}' is not defined; add it under roles or use one of: {', '.join(sorted(app.roles))}")
-
-
-def scope_for(app: AppDef, table: str) -> FieldScope:
-    return FieldScope(app, table)
