@@ -41,6 +41,12 @@ class Block:
             raise BlockError(f"block '{self.name}': block.yaml must be a mapping whose name is '{self.name}'")
         return manifest
 
+    def blueprint(self):
+        """A block's own screens (``views.py`` with ``bp``), for what the generic runtime cannot render."""
+        if not (self.folder / "views.py").exists():
+            return None
+        return importlib.import_module(f"{self.package}.views").bp
+
     def load_actions(self) -> None:
         """Importing a block's actions module registers its actions by name."""
         if (self.folder / "actions.py").exists():

@@ -102,7 +102,11 @@ def _requires(name: str) -> list:
 
 
 def init_app(app) -> None:
-    """Import every installed block's actions so transitions and automations find them."""
+    """Import every installed block's actions so transitions and automations find them,
+    and register the blueprints of blocks that bring screens of their own."""
     from blocks.registry import available
     for block in available().values():
         block.load_actions()
+        blueprint = block.blueprint()
+        if blueprint is not None:
+            app.register_blueprint(blueprint)
