@@ -246,6 +246,23 @@ def worker(burst):
 
 
 @main.command()
+@click.option("--app", "slug", required=True, help="The app whose machines send signals")
+@click.option("--host", default="127.0.0.1", show_default=True, help="MQTT broker")
+@click.option("--port", default=1883, type=int, show_default=True)
+def signals(slug, host, port):
+    """Record machine signals from MQTT (takt/<app>/machines/<code>/state|count) until stopped."""
+    from blocks.equipment.signals import MqttAdapter
+    from .store import UnknownApp, live_app
+    app = _app()
+    try:
+        live_app(get_db(app), slug)
+    except UnknownApp as err:
+        _fail(str(err))
+    click.echo(f"listening on mqtt://{host}:{port} for takt/{slug}/machines/+/state and /count")
+    MqttAdapter(app, slug, host=host, port=port).run_forever()
+
+
+@main.command()
 def scheduler():
     """Run scheduled automations when due (one per deployment)."""
     from .automations import scheduler_loop
