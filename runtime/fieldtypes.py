@@ -22,6 +22,7 @@ MAX_TEXT = 255
 MAX_LONG_TEXT = 100_000
 _TRUE = {"true", "1", "yes", "y", "on", "是", "对", "✓", "x"}
 _FALSE = {"false", "0", "no", "n", "off", "否", "不", ""}
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|min|s|sec)\b", re.I)
 
 
@@ -173,9 +174,13 @@ def _number(value, what):
             raise FieldError(f"must be {what}, not {value}")
         return Decimal(repr(value))
     if isinstance(value, str):
-        text = value.strip().replace(",", "").replace("_", "")
+        text = value.strip()
         if text == "":
             return None
+        if "," in text:
+            if not _THOUSANDS.fullmatch(text):
+                raise FieldError(f"'{value[:40]}' is ambiguous: write decimals with a dot and thousands as 1,200")
+            text = text.replace(",", "")
         try:
             number = Decimal(text)
         except InvalidOperation:

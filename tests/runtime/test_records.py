@@ -258,3 +258,15 @@ def test_client_id_makes_creates_idempotent(demo):
     first = records.create("item", {"title": "scan"}, client_id="tablet-1-0001")
     again = records.create("item", {"title": "scan"}, client_id="tablet-1-0001")
     assert first["id"] == again["id"] and records.list("item").total == 1
+
+
+@pytest.mark.parametrize("typed,stored", [("1,200", 1200), ("-12,345,678", -12345678), ("1200", 1200)])
+def test_thousands_separators_are_read_as_such(demo, typed, stored):
+    assert demo.records().create("item", {"title": "t", "qty": 1, "order": typed})["order"] == stored
+
+
+@pytest.mark.parametrize("typed", ["1,5", "12,34", "1,2345"])
+def test_a_decimal_comma_is_refused_rather_than_misread(demo, typed):
+    """'1,5' must never become 15."""
+    with pytest.raises(ValidationFailed, match="ambiguous"):
+        demo.records().create("item", {"title": "t", "price": typed})
